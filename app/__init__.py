@@ -1,0 +1,67 @@
+"""Passline: the dispatch console of a food-delivery platform that routes its orders
+through OneTablet. `create_app()` builds the Flask app."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(ROOT, "instance"),
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import config
+
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from . import cli, errors, security
+
+    errors.register(app)
+    security.register(app)
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import live  # noqa: F401  (session hooks that push committed changes)
+    from .db import configure_engine
+    from .extensions import csrf, db, migrate, socketio
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    csrf.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["REDIS_URL"],
+        cors_allowed_origins=[],  # same origin only
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import health
+    from .api import bp as api_bp
+    from .webhooks import bp as webhooks_bp
+    from .extensions import csrf
+
+    csrf.exempt(webhooks_bp)  # machine-to-machine, signed instead
+    app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(api_bp)

@@ -1,0 +1,68 @@
+"""Settings from the environment (SPEC §4). One place for every knob."""
+import os
+import secrets
+
+
+def _minutes(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    value = float(raw)
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number of minutes, got {raw!r}")
+    return value
+
+
+def _default_database_url(instance_path: str) -> str:
+    return "sqlite:///" + os.path.join(instance_path, "passline.sqlite3")
+
+
+def _normalise_database_url(url: str) -> str:
+    """postgres:// and postgresql:// mean psycopg 3 here (the driver we install)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environment(instance_path: str) -> dict:
+    """Read SPEC §4's variables; defaults are the single-process SQLite setup."""
+    env = os.environ.get
+    production = env("PASSLINE_ENV", "development") == "production"
+    secret_key = env("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise RuntimeError("SECRET_KEY must be set when PASSLINE_ENV=production")
+        secret_key = secrets.token_hex(32)  # sessions last until the next start in dev
+    return {
+        "PASSLINE_ENV": "production" if production else "development",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": _normalise_database_url(
+            env("DATABASE_URL") or _default_database_url(instance_path)),
+        "REDIS_URL": env("REDIS_URL") or None,
+        "ONETABLET_API_URL": env("ONETABLET_API_URL") or None,
+        "ONETABLET_API_KEY": env("ONETABLET_API_KEY") or None,
+        "ONETABLET_WEBHOOK_SECRET": env("ONETABLET_WEBHOOK_SECRET") or None,
+        "PLATFORM_API_KEY": env("PLATFORM_API_KEY") or None,
+        "CUSTOMER_WEBHOOK_URL": env("CUSTOMER_WEBHOOK_URL") or None,
+        "OVERDUE_CONFIRMATION_MINUTES": _minutes("OVERDUE_CONFIRMATION_MINUTES", 5),
+        "OVERDUE_PREPARATION_MINUTES": _minutes("OVERDUE_PREPARATION_MINUTES", 20),
+        "OVERDUE_PREPARATION_GRACE_MINUTES": _minutes("OVERDUE_PREPARATION_GRACE_MINUTES", 5),
+        "OVERDUE_COURIER_PICKUP_MINUTES": _minutes("OVERDUE_COURIER_PICKUP_MINUTES", 15),
+        "OVERDUE_CUSTOMER_PICKUP_MINUTES": _minutes("OVERDUE_CUSTOMER_PICKUP_MINUTES", 30),
+        "OVERDUE_DELIVERY_MINUTES": _minutes("OVERDUE_DELIVERY_MINUTES", 45),
+        "OVERDUE_CHECK_SECONDS": float(env("OVERDUE_CHECK_SECONDS") or 15),
+        # Which background services this process runs: "auto" starts them when the
+        # process serves (flask run / gunicorn); "off" leaves them to other processes.
+        "PASSLINE_SCHEDULER": env("PASSLINE_SCHEDULER", "auto"),
+        "PASSLINE_OUTBOX_WORKER": env("PASSLINE_OUTBOX_WORKER", "auto"),
+        "OUTBOX_MAX_ATTEMPTS": int(env("OUTBOX_MAX_ATTEMPTS") or 12),
+        "OUTBOX_MAX_HOURS": float(env("OUTBOX_MAX_HOURS") or 24),
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,  # SPEC §3.1: 413 over 1 MiB
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }

@@ -1,0 +1,58 @@
+"""Database plumbing: UTC timestamps that read back the same on SQLite and PostgreSQL,
+and SQLite settings that make it safe under concurrent requests."""
+from datetime import datetime, timezone
+
+from flask import has_request_context, request
+from sqlalchemy import DateTime, event
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC: one meaning for every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use app.clock.now() or an aware value")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text from a hand-written query
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc)
+
+
+def _is_read_only_request() -> bool:
+    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+
+
+def configure_engine(engine) -> None:
+    """On SQLite: WAL, a busy timeout, and write transactions that BEGIN IMMEDIATE.
+
+    A deferred transaction that reads and then writes fails with "database is locked"
+    whatever the busy timeout, because SQLite cannot upgrade its read lock while another
+    writer waits. BEGIN IMMEDIATE takes the write lock up front, so writers queue on the
+    busy timeout instead. GET requests only read, and stay deferred so they never wait.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN" if _is_read_only_request() else "BEGIN IMMEDIATE")

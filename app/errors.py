@@ -1,0 +1,30 @@
+"""Error answers: JSON for machines (/api, /onetablet), a page for people."""
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+MACHINE_PREFIXES = ("/api", "/onetablet", "/healthz")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(MACHINE_PREFIXES) or request.accept_mimetypes.best == "application/json"
+
+
+def register(app):
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.code and error.code >= 500:
+            db.session.rollback()
+        if _wants_json():
+            code = (error.name or "error").lower().replace(" ", "_").replace("'", "")
+            return jsonify(error=code, detail=error.description), error.code
+        return render_template("error.html", error=error), error.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return jsonify(error="internal_error", detail="an unexpected error; it has been logged"), 500
+        return render_template("error.html", error=None), 500

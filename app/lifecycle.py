@@ -1,0 +1,329 @@
+"""The order lifecycle (SPEC §1 and §2): states, transitions, time limits, audit entries.
+
+Plain Python, no Flask and no database: every entry point (webhook, staff form,
+scheduler, API) loads an order, calls one method here, and writes the returned
+`Change`s as audit rows. A method either returns the changes it made to the order
+(an empty list when the event changes nothing: a duplicate) or raises `Forbidden`
+having changed nothing.
+
+An order is any object with the attributes of `app.models.Order` that are used here
+(tests use a plain dataclass).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Optional
+
+SUBMITTED = "submitted"
+CONFIRMED = "confirmed"
+REJECTED = "rejected"
+READY = "ready"
+IN_TRANSIT = "in_transit"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+
+STATES = (SUBMITTED, CONFIRMED, REJECTED, READY, IN_TRANSIT, COMPLETED, CANCELLED)
+TERMINAL = frozenset({REJECTED, COMPLETED, CANCELLED})
+# The forward path; rejected and cancelled leave it sideways.
+PATH = (SUBMITTED, CONFIRMED, READY, IN_TRANSIT, COMPLETED)
+
+COURIER_STATUSES = (
+    "dasher_confirmed",
+    "arriving_at_store",
+    "arrived_at_store",
+    "dasher_out_for_delivery",
+    "dropoff",
+)
+OUT_FOR_DELIVERY = "dasher_out_for_delivery"
+DROPOFF = "dropoff"
+
+FULFILLMENT_TYPES = ("pickup", "dx_delivery", "mx_fleet_delivery")
+DELIVERY_TYPES = frozenset({"dx_delivery", "mx_fleet_delivery"})
+CANCEL_REASONS = ("ITEM_OUT_OF_STOCK", "STORE_CLOSED", "KITCHEN_BUSY", "OTHER")
+LIMITS = ("confirmation", "preparation", "courier_pickup", "customer_pickup", "delivery")
+
+
+class Forbidden(Exception):
+    """The rules forbid this event; nothing was changed (answered 409)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One audit entry: what happened, the state before and after, and what else moved."""
+
+    event: str
+    from_state: Optional[str]
+    to_state: str
+    implied: bool = False
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TimeLimits:
+    """SPEC §2. `preparation` applies when the restaurant gave no prep_time; when it
+    did, the limit is that time plus `preparation_grace`."""
+
+    confirmation: timedelta = timedelta(minutes=5)
+    preparation: timedelta = timedelta(minutes=20)
+    preparation_grace: timedelta = timedelta(minutes=5)
+    courier_pickup: timedelta = timedelta(minutes=15)
+    customer_pickup: timedelta = timedelta(minutes=30)
+    delivery: timedelta = timedelta(minutes=45)
+
+
+def is_delivery(order) -> bool:
+    return order.fulfillment_type in DELIVERY_TYPES
+
+
+def _iso(value: Optional[datetime]) -> Optional[str]:
+    return value.isoformat() if value else None
+
+
+class Lifecycle:
+    def __init__(self, limits: TimeLimits = TimeLimits()):
+        self.limits = limits
+
+    # --- entry points -------------------------------------------------------------
+
+    def submit(self, order, *, now: datetime) -> list[Change]:
+        """A new order from the customer app."""
+        order.state = SUBMITTED
+        order.created_at = now
+        order.state_changed_at = now
+        order.overdue_level = 0
+        order.version = 1
+        self._set_deadline(order)
+        return [Change("submitted", None, SUBMITTED)]
+
+    def confirm(self, order, *, now, merchant_supplied_id=None, prep_time=None) -> list[Change]:
+        """The restaurant accepted (confirmation webhook, `order_status: success`)."""
+        if order.state in (REJECTED, CANCELLED):
+            raise Forbidden(f"order is {order.state}; a confirmation cannot reopen it")
+        detail = self._record_restaurant_data(order, merchant_supplied_id, prep_time)
+        if order.state == SUBMITTED:
+            return self._done(order, [self._move(order, CONFIRMED, now, "confirmed", detail=detail)])
+        if not detail:
+            return []  # already confirmed, nothing new
+        if order.state == CONFIRMED and "prep_time" in detail:
+            self._set_deadline(order)  # a new promise from the kitchen
+        else:
+            detail["late"] = True  # arrived after the order moved on: data only
+        return self._done(order, [Change("confirmed", order.state, order.state, detail=detail)])
+
+    def reject(self, order, *, now, merchant_supplied_id=None, reason=None) -> list[Change]:
+        """The restaurant declined (confirmation webhook, `order_status: fail`), or
+        OneTablet refused the order for good."""
+        if order.state == REJECTED:
+            return []
+        if order.state != SUBMITTED:
+            raise Forbidden(
+                f"order is already {order.state}; a rejection is only possible before "
+                "confirmation (a restaurant that cannot finish an order cancels it)"
+            )
+        detail = self._record_restaurant_data(order, merchant_supplied_id, None)
+        order.failure_reason = reason
+        detail["failure_reason"] = reason
+        return self._done(order, [self._move(order, REJECTED, now, "rejected", detail=detail)])
+
+    def ready(self, order, *, now, merchant_supplied_id=None) -> list[Change]:
+        """The restaurant marked the order ready for pickup."""
+        if order.state in (REJECTED, CANCELLED):
+            raise Forbidden(f"order is {order.state}; it cannot become ready")
+        detail = self._record_restaurant_data(order, merchant_supplied_id, None)
+        if order.state in (SUBMITTED, CONFIRMED):
+            return self._done(order, self._advance(order, READY, now, "ready", detail=detail))
+        if not detail:
+            return []
+        detail["late"] = True
+        return self._done(order, [Change("ready", order.state, order.state, detail=detail)])
+
+    def cancel(self, order, *, now, reason: str, details: Optional[str] = None, by: str) -> list[Change]:
+        """Cancelled by the restaurant (webhook) or by staff."""
+        if reason not in CANCEL_REASONS:
+            raise Forbidden(f"unknown cancel reason {reason!r}; one of {', '.join(CANCEL_REASONS)}")
+        if order.state == CANCELLED:
+            return []
+        if order.state in TERMINAL:
+            raise Forbidden(f"order is already {order.state}; it cannot be cancelled")
+        order.cancel_reason = reason
+        order.cancel_details = details
+        order.cancelled_by = by
+        detail = {"cancel_reason": reason, "cancel_details": details, "cancelled_by": by}
+        return self._done(order, [self._move(order, CANCELLED, now, "cancelled", detail=detail)])
+
+    def assign_courier(self, order, *, now, courier_id: int) -> list[Change]:
+        """Assign a courier, or reassign one: the new courier starts at dasher_confirmed."""
+        if not is_delivery(order):
+            raise Forbidden("a pickup order has no courier")
+        if order.state in TERMINAL:
+            raise Forbidden(f"order is {order.state}; its courier cannot change")
+        if order.courier_id == courier_id:
+            return []
+        if order.courier_status in (OUT_FOR_DELIVERY, DROPOFF):
+            raise Forbidden("the courier has already picked the order up; it cannot be reassigned")
+        event = "courier_reassigned" if order.courier_id is not None else "courier_assigned"
+        detail = {
+            "courier_id": [order.courier_id, courier_id],
+            "courier_status": [order.courier_status, COURIER_STATUSES[0]],
+        }
+        order.courier_id = courier_id
+        order.courier_status = COURIER_STATUSES[0]
+        return self._done(order, [Change(event, order.state, order.state, detail=detail)])
+
+    def courier_status(self, order, *, now, status: str) -> list[Change]:
+        """Post a courier status. It only moves forward; skipped statuses are implied.
+        Out for delivery puts the order in transit, dropoff completes it."""
+        if status not in COURIER_STATUSES:
+            raise Forbidden(f"unknown courier status {status!r}; one of {', '.join(COURIER_STATUSES)}")
+        if not is_delivery(order):
+            raise Forbidden("a pickup order has no courier status")
+        if order.courier_id is None:
+            raise Forbidden("assign a courier first")
+        if order.courier_status == status:
+            return []
+        current = COURIER_STATUSES.index(order.courier_status) if order.courier_status else -1
+        target = COURIER_STATUSES.index(status)
+        if target < current:
+            raise Forbidden(f"courier status cannot go back from {order.courier_status} to {status}")
+        if order.state in TERMINAL:
+            raise Forbidden(f"order is {order.state}; its courier status cannot change")
+        if target >= COURIER_STATUSES.index(OUT_FOR_DELIVERY) and order.state == SUBMITTED:
+            raise Forbidden("the restaurant has not confirmed the order yet")
+        detail = {"courier_status": [order.courier_status, status]}
+        skipped = list(COURIER_STATUSES[current + 1 : target])
+        if skipped:
+            detail["implied_statuses"] = skipped
+        order.courier_status = status
+        if status == OUT_FOR_DELIVERY:
+            changes = self._advance(order, IN_TRANSIT, now, "courier_status", detail=detail)
+        elif status == DROPOFF:
+            changes = self._advance(order, COMPLETED, now, "courier_status", detail=detail)
+        else:
+            changes = [Change("courier_status", order.state, order.state, detail=detail)]
+        return self._done(order, changes)
+
+    def picked_up(self, order, *, now) -> list[Change]:
+        """Staff mark a pickup order as collected by the customer."""
+        if is_delivery(order):
+            raise Forbidden("a delivery order is completed by its courier's dropoff")
+        if order.state == COMPLETED:
+            return []
+        if order.state in TERMINAL:
+            raise Forbidden(f"order is {order.state}; it cannot be picked up")
+        if order.state == SUBMITTED:
+            raise Forbidden("the restaurant has not confirmed the order yet")
+        return self._done(order, self._advance(order, COMPLETED, now, "picked_up"))
+
+    def override(self, order, *, now, to_state: str, reason: str) -> list[Change]:
+        """A manager moves the order by hand, past every rule, with a reason."""
+        if to_state not in STATES:
+            raise Forbidden(f"unknown state {to_state!r}")
+        if not (reason or "").strip():
+            raise Forbidden("an override needs a reason")
+        if to_state == order.state:
+            raise Forbidden(f"order is already {to_state}")
+        change = self._move(order, to_state, now, "override", detail={"reason": reason.strip()})
+        return self._done(order, [change])
+
+    def check_overdue(self, order, *, now) -> list[Change]:
+        """Flag the order when its deadline has passed, and escalate it at twice the limit.
+        Each level is flagged once; the scheduler reads only orders whose alarm is due."""
+        if order.next_alarm_at is None or now < order.next_alarm_at:
+            return []
+        if order.state in TERMINAL or order.deadline_at is None:
+            order.next_alarm_at = None
+            return []
+        limit = order.deadline_limit
+        allowed = order.deadline_at - order.deadline_started_at
+        late_by = int((now - order.deadline_at).total_seconds())
+        before = order.overdue_level
+        if before == 0:
+            event, order.overdue_level = "overdue", 1
+            order.overdue_limit = limit
+            order.overdue_since = order.deadline_at
+            order.next_alarm_at = order.deadline_started_at + 2 * allowed
+        else:
+            event, order.overdue_level = "overdue_escalated", 2
+            order.next_alarm_at = None
+        order.acknowledged_at = None  # a new alarm wants a new look
+        detail = {
+            "limit": limit,
+            "overdue_level": [before, order.overdue_level],
+            "deadline": _iso(order.deadline_at),
+            "allowed_minutes": round(allowed.total_seconds() / 60, 2),
+            "late_by_seconds": late_by,
+        }
+        return self._done(order, [Change(event, order.state, order.state, detail=detail)])
+
+    # --- the rules' machinery ------------------------------------------------------
+
+    def _advance(self, order, to_state, now, event, detail=None) -> list[Change]:
+        """Move forward along PATH to `to_state`, recording skipped steps as implied."""
+        start = PATH.index(order.state)
+        target = PATH.index(to_state)
+        changes = [
+            self._move(order, PATH[i], now, PATH[i], implied=True) for i in range(start + 1, target)
+        ]
+        changes.append(self._move(order, to_state, now, event, detail=detail))
+        return changes
+
+    def _move(self, order, to_state, now, event, implied=False, detail=None) -> Change:
+        detail = dict(detail or {})
+        from_state = order.state
+        if order.overdue_level:
+            detail["overdue_cleared"] = order.overdue_limit
+        order.state = to_state
+        order.state_changed_at = now
+        stamp = {CONFIRMED: "confirmed_at", READY: "ready_at", IN_TRANSIT: "in_transit_at"}.get(to_state)
+        if stamp and getattr(order, stamp) is None:
+            setattr(order, stamp, now)
+        order.finished_at = now if to_state in TERMINAL else None
+        self._set_deadline(order)
+        return Change(event, from_state, to_state, implied=implied, detail=detail)
+
+    def _set_deadline(self, order) -> None:
+        """The deadline of the step the order now waits for (SPEC §2); none when terminal."""
+        limit, start, deadline = self._deadline_for(order)
+        order.deadline_limit = limit
+        order.deadline_started_at = start
+        order.deadline_at = deadline
+        order.next_alarm_at = deadline
+        order.overdue_limit = None
+        order.overdue_level = 0
+        order.overdue_since = None
+
+    def _deadline_for(self, order):
+        start = order.state_changed_at
+        lim = self.limits
+        if order.state == SUBMITTED:
+            return "confirmation", start, start + lim.confirmation
+        if order.state == CONFIRMED:
+            if order.prep_time is not None:
+                return "preparation", start, max(order.prep_time, start) + lim.preparation_grace
+            return "preparation", start, start + lim.preparation
+        if order.state == READY:
+            if is_delivery(order):
+                return "courier_pickup", start, start + lim.courier_pickup
+            return "customer_pickup", start, start + lim.customer_pickup
+        if order.state == IN_TRANSIT:
+            return "delivery", start, start + lim.delivery
+        return None, None, None
+
+    @staticmethod
+    def _record_restaurant_data(order, merchant_supplied_id, prep_time) -> dict[str, Any]:
+        """Keep what the restaurant told us; return what was new."""
+        detail: dict[str, Any] = {}
+        if merchant_supplied_id and merchant_supplied_id != order.merchant_supplied_id:
+            detail["merchant_supplied_id"] = [order.merchant_supplied_id, merchant_supplied_id]
+            order.merchant_supplied_id = merchant_supplied_id
+        if prep_time is not None and prep_time != order.prep_time:
+            detail["prep_time"] = [_iso(order.prep_time), _iso(prep_time)]
+            order.prep_time = prep_time
+        return detail
+
+    @staticmethod
+    def _done(order, changes: list[Change]) -> list[Change]:
+        if changes:
+            order.version = (order.version or 0) + 1
+        return changes

@@ -1,0 +1,152 @@
+"""Order services: the one path from every entry point (webhook, staff form, scheduler,
+API) through the lifecycle to the audit trail, the outbox and the live board."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Callable, Optional
+
+from flask import current_app
+from sqlalchemy import select
+
+from . import clock, effects, live
+from .extensions import db
+from .lifecycle import Change, Forbidden, Lifecycle, TimeLimits
+from .models import Order, OrderEvent
+
+
+def time_limits(config) -> TimeLimits:
+    minutes = lambda name: timedelta(minutes=config[f"OVERDUE_{name}_MINUTES"])  # noqa: E731
+    return TimeLimits(
+        confirmation=minutes("CONFIRMATION"),
+        preparation=minutes("PREPARATION"),
+        preparation_grace=minutes("PREPARATION_GRACE"),
+        courier_pickup=minutes("COURIER_PICKUP"),
+        customer_pickup=minutes("CUSTOMER_PICKUP"),
+        delivery=minutes("DELIVERY"),
+    )
+
+
+def lifecycle() -> Lifecycle:
+    return Lifecycle(time_limits(current_app.config))
+
+
+def get_for_update(order_id: str) -> Optional[Order]:
+    """Load an order and lock its row (PostgreSQL), so concurrent events on one order
+    apply one after the other. SQLite's BEGIN IMMEDIATE already serialises writers."""
+    return db.session.execute(
+        select(Order).where(Order.id == order_id).with_for_update()
+    ).scalar_one_or_none()
+
+
+@dataclass
+class Outcome:
+    changes: list[Change] = field(default_factory=list)
+    refused: Optional[str] = None  # why the rules forbade it
+    events: list[OrderEvent] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def apply(
+    order: Order,
+    action: Callable[[Lifecycle, Order], list[Change]],
+    *,
+    actor: str,
+    event: str,
+    payload: Optional[dict] = None,
+) -> Outcome:
+    """Run one lifecycle action on a locked order and record what it did.
+
+    Changes become audit rows, OneTablet calls and customer notifications (effects),
+    and one live update. A refusal is audited too and changes nothing else. The caller
+    commits."""
+    now = clock.now()
+    try:
+        changes = action(lifecycle(), order)
+    except Forbidden as refusal:
+        row = _audit_row(order, event, order.state, order.state, actor, payload, now, refused=True,
+                         detail={"refused": str(refusal)})
+        return Outcome(refused=str(refusal), events=[row])
+    rows = [
+        _audit_row(order, c.event, c.from_state, c.to_state, actor, payload, now,
+                   implied=c.implied, detail=c.detail)
+        for c in changes
+    ]
+    if changes:
+        effects.after_changes(order, changes, actor=actor)
+        live.order_changed(db.session, order)
+    return Outcome(changes=changes, events=rows)
+
+
+def _audit_row(order, event, from_state, to_state, actor, payload, now, *, implied=False,
+               refused=False, detail=None) -> OrderEvent:
+    row = OrderEvent(
+        order_id=order.id,
+        at=now,
+        actor=actor,
+        event=event,
+        from_state=from_state,
+        to_state=to_state,
+        implied=implied,
+        refused=refused,
+        detail=detail or None,
+        payload=payload,
+    )
+    db.session.add(row)
+    return row
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def to_json(order: Order, *, timeline: bool = False) -> dict:
+    """The order as the customer app and tests read it (SPEC §3.3)."""
+    from .models import OutboxMessage  # local: keeps this module's imports to the core
+
+    failed = db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.order_id == order.id, OutboxMessage.status == "failed")
+        .order_by(OutboxMessage.id)
+    ).scalars()
+    body = {
+        "id": order.id,
+        "state": order.state,
+        "version": order.version,
+        "fulfillment_type": order.fulfillment_type,
+        "store": order.store.merchant_supplied_id,
+        "customer": order.customer_name,
+        "item_count": order.item_count,
+        "subtotal": order.subtotal,
+        "tax": order.tax,
+        "total": order.total,
+        "merchant_supplied_id": order.merchant_supplied_id,
+        "client_order_id": order.client_order_id,
+        "prep_time": _iso(order.prep_time),
+        "failure_reason": order.failure_reason,
+        "cancel_reason": order.cancel_reason,
+        "cancel_details": order.cancel_details,
+        "courier": ({"id": order.courier.id, "name": order.courier.name, "phone": order.courier.phone}
+                    if order.courier else None),
+        "courier_status": order.courier_status,
+        "overdue": order.overdue_limit,
+        "overdue_level": order.overdue_level,
+        "deadline": {"limit": order.deadline_limit, "at": _iso(order.deadline_at)} if order.deadline_at else None,
+        "failed_calls": [
+            {"id": m.id, "kind": m.kind, "attempts": m.attempts, "last_error": m.last_error,
+             "last_status_code": m.last_status_code, "failed_at": _iso(m.failed_at)}
+            for m in failed
+        ],
+        "created_at": _iso(order.created_at),
+        "state_changed_at": _iso(order.state_changed_at),
+    }
+    if timeline:
+        body["timeline"] = [
+            {"at": _iso(e.at), "actor": e.actor, "event": e.event, "from_state": e.from_state,
+             "to_state": e.to_state, "implied": e.implied, "refused": e.refused, "detail": e.detail,
+             "payload": e.payload}
+            for e in order.events
+        ]
+    return body

@@ -1,0 +1,252 @@
+"""Receive a webhook: verify, parse, validate, dedupe, apply through the lifecycle, answer.
+
+Every webhook, whatever its fate, is kept raw in `webhook_receipts` with its verdict.
+Duplicates are caught by inserting their keys into `dedupe_keys` (primary key): one key
+for the `webhook-id` (stable across OneTablet's retries) and, for order events, one for
+the content (the same event re-sent under a new id)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, jsonify, request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import clock, orders, stores
+from ..extensions import db
+from ..models import DedupeKey, WebhookReceipt
+from ..validation import describe
+from . import bp, schemas
+from .signature import BadSignature, verify
+
+ACTOR = "onetablet"
+_KEPT_HEADERS = ("content-type", "content-length", "user-agent", "webhook-id", "webhook-timestamp",
+                 "webhook-signature", "x-forwarded-for")
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, error: str, detail: str):
+        super().__init__(detail)
+        self.status, self.error, self.detail = status, error, detail
+
+
+class Received:
+    """One webhook being handled: its raw form, what it concerns, and its receipt."""
+
+    def __init__(self, kind: str, *, order_id=None, store_ref=None):
+        self.kind, self.order_id, self.store_ref = kind, order_id, store_ref
+        self.webhook_id = request.headers.get("webhook-id")
+        self.data = None
+        try:
+            self.raw = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            self.raw = b""
+            raise Refusal(413, "too_large", "the body is over the 1 MiB limit") from None
+
+    def parse(self, schema: type[BaseModel]) -> BaseModel:
+        secret = current_app.config.get("ONETABLET_WEBHOOK_SECRET")
+        if not secret:
+            raise Refusal(503, "not_configured", "ONETABLET_WEBHOOK_SECRET is not set on this server")
+        try:
+            self.webhook_id = verify(secret, self.raw, request.headers)
+        except BadSignature as error:
+            raise Refusal(401, "bad_signature", f"signature check failed: {error}") from None
+        try:
+            self.data = json.loads(self.raw)
+        except (ValueError, RecursionError) as error:
+            raise Refusal(400, "not_json", f"the body is not valid JSON: {error}") from None
+        if not isinstance(self.data, dict):
+            raise Refusal(422, "invalid_payload", "the body must be a JSON object")
+        try:
+            return schema.model_validate(self.data)
+        except ValidationError as error:
+            raise Refusal(422, "invalid_payload", describe(error)) from None
+
+    @property
+    def sent_at(self) -> datetime:
+        """OneTablet's own timestamp: what orders store updates that arrive out of order."""
+        return datetime.fromtimestamp(int(float(request.headers["webhook-timestamp"])), timezone.utc)
+
+    def claim(self, *, by_content: bool) -> DedupeKey | None:
+        """Insert this event's dedupe keys; return the first delivery's key if it is a duplicate."""
+        keys = [_digest("wh", self.webhook_id)]
+        if by_content:
+            canonical = json.dumps(self.data, sort_keys=True, separators=(",", ":"))
+            keys.append(_digest("ev", self.order_id, self.kind, canonical))
+        try:
+            with db.session.begin_nested():
+                self.keys = [DedupeKey(key=k, status_code=200) for k in keys]
+                db.session.add_all(self.keys)
+            return None
+        except IntegrityError:
+            self.keys = []
+            return db.session.execute(
+                select(DedupeKey).where(DedupeKey.key.in_(keys)).order_by(DedupeKey.created_at)
+            ).scalars().first()
+
+    def receipt(self, status: int, verdict: str, error=None, detail=None) -> WebhookReceipt:
+        for key in getattr(self, "keys", []):
+            key.status_code = status
+        receipt = WebhookReceipt(
+            webhook_id=(self.webhook_id or "")[:255] or None,
+            method=request.method,
+            path=request.path[:1024],
+            kind=self.kind,
+            order_id=(self.order_id or "")[:255] or None,
+            store_ref=(self.store_ref or "")[:255] or None,
+            headers={k: v for k, v in request.headers.items() if k.lower() in _KEPT_HEADERS},
+            body=self.raw.decode("utf-8", "backslashreplace"),
+            verdict=verdict,
+            status_code=status,
+            error=error,
+            detail=detail,
+        )
+        db.session.add(receipt)
+        return receipt
+
+
+def _digest(*parts: str) -> str:
+    return parts[0] + ":" + hashlib.sha256("\x1f".join(parts[1:]).encode()).hexdigest()
+
+
+def _answer(received: Received, status: int, verdict: str, error=None, detail=None):
+    received.receipt(status, verdict, error, detail)
+    db.session.commit()
+    if error:
+        return jsonify(error=error, detail=detail), status
+    return jsonify(status=verdict, detail=detail), status
+
+
+def _handle(kind: str, schema, apply, **refs):
+    """Run one webhook; `apply(received, body)` does the work and returns the answer."""
+    received = None
+    try:
+        received = Received(kind, **refs)
+        body = received.parse(schema)
+        return apply(received, body)
+    except Refusal as refusal:
+        db.session.rollback()
+        if received is None:  # the body could not even be read
+            received = Received.__new__(Received)
+            received.kind, received.raw = kind, b""
+            received.webhook_id = request.headers.get("webhook-id")
+            received.order_id, received.store_ref = refs.get("order_id"), refs.get("store_ref")
+        return _answer(received, refusal.status, "refused", refusal.error, refusal.detail)
+
+
+def _order_event(received: Received, action, event: str):
+    order = orders.get_for_update(received.order_id)
+    if order is None:
+        raise Refusal(404, "unknown_order", f"no order with id {received.order_id!r}")
+    first = received.claim(by_content=True)
+    if first is not None:
+        return _answer(received, first.status_code, "duplicate", None,
+                       "already received; applied once")
+    outcome = orders.apply(order, action, actor=ACTOR, event=event, payload=received.data)
+    if outcome.refused:
+        return _answer(received, 409, "refused", "forbidden", outcome.refused)
+    if not outcome.changed:
+        return _answer(received, 200, "duplicate", None, f"nothing new: the order is {order.state}")
+    return _answer(received, 200, "applied", None, f"order is {order.state}")
+
+
+# --- orders ---------------------------------------------------------------------------
+
+@bp.patch("/orders/<order_id>")
+def order_confirmation(order_id):
+    """Restaurant accepted (success) or rejected (fail) the order."""
+
+    def apply(received, body: schemas.OrderConfirmation):
+        if body.order_status == "success":
+            prep_time = body.prep_time
+            if isinstance(prep_time, int):
+                prep_time = received.sent_at + timedelta(minutes=prep_time)
+            action = lambda lc, o: lc.confirm(  # noqa: E731
+                o, now=clock.now(), merchant_supplied_id=body.merchant_supplied_id, prep_time=prep_time)
+            return _order_event(received, action, "confirmed")
+        action = lambda lc, o: lc.reject(  # noqa: E731
+            o, now=clock.now(), merchant_supplied_id=body.merchant_supplied_id, reason=body.failure_reason)
+        return _order_event(received, action, "rejected")
+
+    return _handle("order_confirmation", schemas.OrderConfirmation, apply, order_id=order_id)
+
+
+@bp.patch("/orders/<order_id>/events/order_ready_for_pickup")
+def order_ready(order_id):
+    """Restaurant marked the order ready."""
+
+    def apply(received, body: schemas.OrderReady):
+        action = lambda lc, o: lc.ready(o, now=clock.now(), merchant_supplied_id=body.merchant_supplied_id)  # noqa: E731
+        return _order_event(received, action, "ready")
+
+    return _handle("order_ready", schemas.OrderReady, apply, order_id=order_id)
+
+
+@bp.patch("/orders/<order_id>/cancellation")
+def order_cancellation(order_id):
+    """Restaurant cancelled the order."""
+
+    def apply(received, body: schemas.OrderCancellation):
+        action = lambda lc, o: lc.cancel(  # noqa: E731
+            o, now=clock.now(), reason=body.cancel_reason, details=body.cancel_details, by=ACTOR)
+        return _order_event(received, action, "cancelled")
+
+    return _handle("order_cancellation", schemas.OrderCancellation, apply, order_id=order_id)
+
+
+# --- stores ---------------------------------------------------------------------------
+
+@bp.patch("/stores/<store_ref>/status")
+def store_status(store_ref):
+    """Pause or resume a store."""
+
+    def apply(received, body: schemas.StoreStatus):
+        store = stores.get_or_create(store_ref)
+        if received.claim(by_content=False) is not None:
+            return _answer(received, 200, "duplicate", None, "already received; applied once")
+        if not stores.set_status(store, is_active=body.is_active, reason=body.reason,
+                                 resume_at=body.resume_at, sent_at=received.sent_at):
+            return _answer(received, 200, "duplicate", None, "older than the status already applied")
+        return _answer(received, 200, "applied", None, "open" if body.is_active else "paused")
+
+    return _handle("store_status", schemas.StoreStatus, apply, store_ref=store_ref)
+
+
+@bp.patch("/stores/<store_ref>/items")
+def store_items(store_ref):
+    """86 items, or bring them back."""
+
+    def apply(received, body: schemas.StoreItems):
+        store = stores.get(store_ref, lock=True)
+        if store is None:
+            raise Refusal(404, "unknown_store", f"no store with merchant_supplied_id {store_ref!r}")
+        unknown = stores.unknown_items(store, [i.merchant_supplied_id for i in body.items])
+        if unknown:
+            raise Refusal(404, "unknown_item", f"not on this store's menu: {', '.join(unknown[:20])}")
+        if received.claim(by_content=False) is not None:
+            return _answer(received, 200, "duplicate", None, "already received; applied once")
+        wanted = {i.merchant_supplied_id: i.is_available for i in body.items}
+        changed = stores.set_availability(store, wanted, sent_at=received.sent_at)
+        return _answer(received, 200, "applied" if changed else "duplicate", None,
+                       f"{len(changed)} item(s) changed")
+
+    return _handle("store_items", schemas.StoreItems, apply, store_ref=store_ref)
+
+
+@bp.put("/stores/<store_ref>/menu")
+def store_menu(store_ref):
+    """Replace the store's menu."""
+
+    def apply(received, body: schemas.StoreMenu):
+        store = stores.get_or_create(store_ref)
+        if received.claim(by_content=False) is not None:
+            return _answer(received, 200, "duplicate", None, "already received; applied once")
+        if not stores.replace_menu(store, body.categories, sent_at=received.sent_at):
+            return _answer(received, 200, "duplicate", None, "older than the menu already applied")
+        return _answer(received, 200, "applied", None, "menu replaced")
+
+    return _handle("store_menu", schemas.StoreMenu, apply, store_ref=store_ref)

@@ -1,0 +1,92 @@
+"""The bodies of OneTablet's webhooks (SPEC §3.1). Strict types: "true" is not a bool and
+"12" is not a price. Unknown extra fields are accepted (OneTablet may add some)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+
+from ..lifecycle import CANCEL_REASONS
+
+Text = Field(min_length=1, max_length=255)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+def _aware(value: Optional[datetime]) -> Optional[datetime]:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)  # OneTablet sends UTC
+    return value
+
+
+class OrderConfirmation(Body):
+    merchant_supplied_id: StrictStr = Text
+    order_status: Literal["success", "fail"]
+    # The guide sends the time the order will be ready; minutes from now are accepted too.
+    prep_time: Optional[Union[StrictInt, datetime]] = None
+    failure_reason: Optional[StrictStr] = Field(default=None, max_length=2000)
+
+    @field_validator("prep_time")
+    @classmethod
+    def _prep_time(cls, value):
+        if isinstance(value, int) and not 0 <= value <= 24 * 60:
+            raise ValueError("prep_time in minutes must be between 0 and 1440")
+        return _aware(value) if isinstance(value, datetime) else value
+
+
+class OrderReady(Body):
+    merchant_supplied_id: StrictStr = Text
+
+
+class OrderCancellation(Body):
+    cancel_reason: Literal[CANCEL_REASONS]  # type: ignore[valid-type]
+    cancel_details: Optional[StrictStr] = Field(default=None, max_length=2000)
+
+
+class StoreStatus(Body):
+    is_active: StrictBool
+    reason: Optional[StrictStr] = Field(default=None, max_length=2000)
+    resume_at: Optional[datetime] = None
+
+    @field_validator("resume_at")
+    @classmethod
+    def _resume_at(cls, value):
+        return _aware(value)
+
+
+class ItemAvailability(Body):
+    merchant_supplied_id: StrictStr = Text
+    is_available: StrictBool
+
+
+class StoreItems(Body):
+    items: list[ItemAvailability] = Field(min_length=1, max_length=5000)
+
+
+class MenuEntry(Body):
+    merchant_supplied_id: StrictStr = Text
+    name: StrictStr = Field(max_length=255)
+    price: StrictInt = Field(ge=0)
+
+
+class MenuCategory(Body):
+    name: StrictStr = Field(max_length=255)
+    items: list[MenuEntry] = Field(max_length=5000)
+
+
+class StoreMenu(Body):
+    categories: list[MenuCategory] = Field(max_length=500)
+
+    @field_validator("categories")
+    @classmethod
+    def _unique_items(cls, categories):
+        seen = set()
+        for category in categories:
+            for item in category.items:
+                if item.merchant_supplied_id in seen:
+                    raise ValueError(f"item {item.merchant_supplied_id!r} appears twice in the menu")
+                seen.add(item.merchant_supplied_id)
+        return categories

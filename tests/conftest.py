@@ -1,0 +1,247 @@
+"""Shared fixtures. SQLite by default; PostgreSQL when DATABASE_URL is set (CI runs both).
+
+Fixtures: `app`, `client`, `runner`, `hook` (signed OneTablet webhooks), `api` (customer
+app calls), `menu` (a store with a menu), `live_server` (a real threaded server on
+127.0.0.1 with Socket.IO)."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.extensions import db
+from app.webhooks.signature import new_secret, sign
+
+WEBHOOK_SECRET = new_secret()
+PLATFORM_KEY = "test-platform-key"
+ONETABLET_KEY = "test-onetablet-key"
+
+
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "passline.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def _database(tmp_path_factory):
+    """The schema, built once per test run."""
+    url = database_url(tmp_path_factory)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+    return url
+
+
+def _empty_all_tables():
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+def make_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "ONETABLET_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "PLATFORM_API_KEY": PLATFORM_KEY,
+        "ONETABLET_API_KEY": ONETABLET_KEY,
+        "ONETABLET_API_URL": "http://127.0.0.1:9/",  # nothing listens: tests start their own
+        "PASSLINE_SCHEDULER": "off",
+        "PASSLINE_OUTBOX_WORKER": "off",
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app_config():
+    """Override to change the app's settings in a test module."""
+    return {}
+
+
+@pytest.fixture
+def app(_database, app_config):
+    app = make_app(_database, **app_config)
+    with app.app_context():
+        _empty_all_tables()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def signed_headers(body: bytes | str, *, webhook_id: str | None = None, timestamp: datetime | None = None,
+                   secret: str = WEBHOOK_SECRET) -> dict:
+    headers = sign(secret, body, webhook_id=webhook_id or f"msg_{uuid.uuid4().hex}", timestamp=timestamp)
+    headers["Content-Type"] = "application/json"
+    return headers
+
+
+class Hook:
+    """Send signed OneTablet webhooks through a Flask test client (or `requests` base URL)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def send(self, method: str, path: str, body, *, webhook_id=None, timestamp=None, headers=None):
+        raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        sent = signed_headers(raw, webhook_id=webhook_id, timestamp=timestamp)
+        sent.update(headers or {})
+        return self.client.open("/onetablet" + path, method=method, data=raw, headers=sent)
+
+    def confirm(self, order_id, prep_time=None, **kw):
+        body = {"merchant_supplied_id": f"R-{order_id}", "order_status": "success"}
+        if prep_time is not None:
+            body["prep_time"] = prep_time
+        return self.send("PATCH", f"/orders/{order_id}", body, **kw)
+
+    def reject(self, order_id, reason="Store is currently closed", **kw):
+        body = {"merchant_supplied_id": f"R-{order_id}", "order_status": "fail", "failure_reason": reason}
+        return self.send("PATCH", f"/orders/{order_id}", body, **kw)
+
+    def ready(self, order_id, **kw):
+        body = {"merchant_supplied_id": f"R-{order_id}"}
+        return self.send("PATCH", f"/orders/{order_id}/events/order_ready_for_pickup", body, **kw)
+
+    def cancel(self, order_id, reason="KITCHEN_BUSY", details=None, **kw):
+        body = {"cancel_reason": reason}
+        if details:
+            body["cancel_details"] = details
+        return self.send("PATCH", f"/orders/{order_id}/cancellation", body, **kw)
+
+    def store_status(self, store_id, is_active, reason=None, **kw):
+        body = {"is_active": is_active}
+        if reason:
+            body["reason"] = reason
+        return self.send("PATCH", f"/stores/{store_id}/status", body, **kw)
+
+    def items(self, store_id, availability: dict, **kw):
+        body = {"items": [{"merchant_supplied_id": k, "is_available": v} for k, v in availability.items()]}
+        return self.send("PATCH", f"/stores/{store_id}/items", body, **kw)
+
+    def menu(self, store_id, categories, **kw):
+        return self.send("PUT", f"/stores/{store_id}/menu", {"categories": categories}, **kw)
+
+
+@pytest.fixture
+def hook(client):
+    return Hook(client)
+
+
+MENU = [
+    {"name": "Burgers", "items": [
+        {"merchant_supplied_id": "burger", "name": "Smash Burger", "price": 1200},
+        {"merchant_supplied_id": "fries", "name": "Fries", "price": 450},
+    ]},
+    {"name": "Drinks", "items": [{"merchant_supplied_id": "cola", "name": "Cola", "price": 300}]},
+]
+
+
+@pytest.fixture
+def menu(hook):
+    """Store `store-1` with the MENU above, pushed by OneTablet."""
+    assert hook.menu("store-1", MENU).status_code == 200
+    return "store-1"
+
+
+def order_body(order_id=None, *, store="store-1", pickup=False, fulfillment=None, **extra) -> dict:
+    body = {
+        "id": order_id or f"ord-{uuid.uuid4().hex[:10]}",
+        "store_order_cart_id": "cart-1",
+        "store": {"merchant_supplied_id": store, "provider_type": "passline", "timezone": "America/New_York"},
+        "consumer": {"id": 12345, "first_name": "John", "last_name": "Doe", "phone": "+15551234567"},
+        "subtotal": 2100,
+        "tax": 189,
+        "tip": 300,
+        "is_pickup": pickup,
+        "estimated_pickup_time": "2024-01-15T18:30:00Z",
+        "categories": [{"name": "Burgers", "items": [
+            {"merchant_supplied_id": "burger", "quantity": 1, "price": 1200,
+             "options": [{"name": "No onions"}]},
+            {"merchant_supplied_id": "fries", "quantity": 2, "price": 450},
+        ]}],
+    }
+    if fulfillment:
+        body["fulfillment_type"] = fulfillment
+    body.update(extra)
+    return body
+
+
+class Api:
+    def __init__(self, client):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {PLATFORM_KEY}"}
+
+    def create(self, body):
+        return self.client.post("/api/orders", json=body, headers=self.headers)
+
+    def get(self, order_id):
+        return self.client.get(f"/api/orders/{order_id}", headers=self.headers)
+
+    def order(self, order_id) -> dict:
+        response = self.get(order_id)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)
+
+
+@pytest.fixture
+def submitted(api, menu):
+    """A delivery order in `submitted`; returns its id."""
+    body = order_body()
+    assert api.create(body).status_code == 201
+    return body["id"]
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app):
+    with LiveServer(app) as server:
+        yield server

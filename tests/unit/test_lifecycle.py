@@ -1,0 +1,258 @@
+"""The order lifecycle alone (SPEC §1, §2): no Flask, no database."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app import lifecycle as lc
+from app.lifecycle import Forbidden, Lifecycle
+
+T0 = datetime(2026, 11, 27, 18, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class FakeOrder:
+    fulfillment_type: str = "mx_fleet_delivery"
+    state: Optional[str] = None
+    merchant_supplied_id: Optional[str] = None
+    prep_time: Optional[datetime] = None
+    failure_reason: Optional[str] = None
+    cancel_reason: Optional[str] = None
+    cancel_details: Optional[str] = None
+    cancelled_by: Optional[str] = None
+    courier_id: Optional[int] = None
+    courier_status: Optional[str] = None
+    version: int = 0
+    created_at: Optional[datetime] = None
+    state_changed_at: Optional[datetime] = None
+    confirmed_at: Optional[datetime] = None
+    ready_at: Optional[datetime] = None
+    in_transit_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    deadline_limit: Optional[str] = None
+    deadline_started_at: Optional[datetime] = None
+    deadline_at: Optional[datetime] = None
+    next_alarm_at: Optional[datetime] = None
+    overdue_limit: Optional[str] = None
+    overdue_level: int = 0
+    overdue_since: Optional[datetime] = None
+    acknowledged_at: Optional[datetime] = None
+
+
+L = Lifecycle()
+
+
+def new_order(**kw) -> FakeOrder:
+    order = FakeOrder(**kw)
+    L.submit(order, now=T0)
+    return order
+
+
+def test_submit_waits_for_confirmation_within_five_minutes():
+    order = new_order()
+    assert order.state == lc.SUBMITTED
+    assert (order.deadline_limit, order.deadline_at) == ("confirmation", T0 + timedelta(minutes=5))
+
+
+def test_confirmation_keeps_restaurant_id_and_prep_time():
+    order = new_order()
+    prep = T0 + timedelta(minutes=25)
+    changes = L.confirm(order, now=T0 + timedelta(minutes=1), merchant_supplied_id="R1", prep_time=prep)
+    assert [(c.event, c.from_state, c.to_state) for c in changes] == [("confirmed", "submitted", "confirmed")]
+    assert (order.merchant_supplied_id, order.prep_time) == ("R1", prep)
+    assert order.deadline_at == prep + timedelta(minutes=5)
+
+
+def test_confirmation_without_prep_time_allows_twenty_minutes():
+    order = new_order()
+    L.confirm(order, now=T0, merchant_supplied_id="R1")
+    assert order.deadline_at == T0 + timedelta(minutes=20)
+
+
+def test_ready_before_confirmation_implies_confirmed():
+    order = new_order()
+    changes = L.ready(order, now=T0, merchant_supplied_id="R1")
+    assert [(c.event, c.to_state, c.implied) for c in changes] == [
+        ("confirmed", "confirmed", True), ("ready", "ready", False)]
+    assert order.state == lc.READY and order.confirmed_at == T0
+
+
+def test_late_confirmation_records_prep_time_without_moving_back():
+    order = new_order()
+    L.ready(order, now=T0)
+    prep = T0 + timedelta(minutes=10)
+    changes = L.confirm(order, now=T0, merchant_supplied_id="R1", prep_time=prep)
+    assert order.state == lc.READY and order.prep_time == prep
+    assert changes[0].from_state == changes[0].to_state == lc.READY and changes[0].detail["late"]
+
+
+def test_same_event_twice_changes_nothing_the_second_time():
+    order = new_order()
+    assert L.confirm(order, now=T0, merchant_supplied_id="R1")
+    version = order.version
+    assert L.confirm(order, now=T0, merchant_supplied_id="R1") == []
+    assert order.version == version
+
+
+@pytest.mark.parametrize("terminal", ["rejected", "cancelled", "completed"])
+def test_terminal_orders_refuse_to_move(terminal):
+    order = new_order(fulfillment_type="pickup")
+    if terminal == "rejected":
+        L.reject(order, now=T0, reason="closed")
+    elif terminal == "cancelled":
+        L.cancel(order, now=T0, reason="KITCHEN_BUSY", by="onetablet")
+    else:
+        L.ready(order, now=T0)
+        L.picked_up(order, now=T0)
+    with pytest.raises(Forbidden):
+        L.cancel(order, now=T0, reason="OTHER", by="staff:ann") if terminal != "cancelled" else L.reject(order, now=T0)
+    assert order.state == terminal and order.deadline_at is None
+
+
+def test_rejection_after_confirmation_is_forbidden():
+    order = new_order()
+    L.confirm(order, now=T0)
+    with pytest.raises(Forbidden):
+        L.reject(order, now=T0, reason="too late")
+    assert order.state == lc.CONFIRMED
+
+
+def test_manager_override_moves_a_terminal_order_with_a_reason():
+    order = new_order()
+    L.cancel(order, now=T0, reason="OTHER", by="staff:ann")
+    with pytest.raises(Forbidden):
+        L.override(order, now=T0, to_state=lc.CONFIRMED, reason=" ")
+    [change] = L.override(order, now=T0, to_state=lc.CONFIRMED, reason="cancelled by mistake")
+    assert (change.event, change.from_state, change.to_state) == ("override", "cancelled", "confirmed")
+    assert order.deadline_limit == "preparation"
+
+
+def test_courier_status_moves_forward_only_and_drives_the_state():
+    order = new_order()
+    L.confirm(order, now=T0)
+    with pytest.raises(Forbidden):
+        L.courier_status(order, now=T0, status="arriving_at_store")  # no courier yet
+    L.assign_courier(order, now=T0, courier_id=7)
+    assert order.courier_status == "dasher_confirmed"
+    L.courier_status(order, now=T0, status="arrived_at_store")
+    with pytest.raises(Forbidden):
+        L.courier_status(order, now=T0, status="arriving_at_store")
+    changes = L.courier_status(order, now=T0, status="dasher_out_for_delivery")
+    assert [(c.to_state, c.implied) for c in changes] == [("ready", True), ("in_transit", False)]
+    with pytest.raises(Forbidden):
+        L.assign_courier(order, now=T0, courier_id=8)  # picked up: too late to reassign
+    L.courier_status(order, now=T0, status="dropoff")
+    assert order.state == lc.COMPLETED
+
+
+def test_reassigning_starts_the_new_courier_at_dasher_confirmed():
+    order = new_order()
+    L.assign_courier(order, now=T0, courier_id=1)
+    L.courier_status(order, now=T0, status="arrived_at_store")
+    [change] = L.assign_courier(order, now=T0, courier_id=2)
+    assert change.event == "courier_reassigned"
+    assert (order.courier_id, order.courier_status) == (2, "dasher_confirmed")
+
+
+def test_pickup_orders_have_no_courier_and_are_picked_up_by_staff():
+    order = new_order(fulfillment_type="pickup")
+    with pytest.raises(Forbidden):
+        L.assign_courier(order, now=T0, courier_id=1)
+    L.ready(order, now=T0)
+    assert order.deadline_limit == "customer_pickup"
+    L.picked_up(order, now=T0)
+    assert order.state == lc.COMPLETED
+
+
+@pytest.mark.parametrize("limit, setup, minutes", [
+    ("confirmation", [], 5),
+    ("preparation", ["confirm"], 20),
+    ("courier_pickup", ["ready"], 15),
+    ("delivery", ["ready", "courier", "out"], 45),
+])
+def test_overdue_is_flagged_once_then_escalated_once(limit, setup, minutes):
+    order = new_order()
+    for step in setup:
+        {"confirm": lambda: L.confirm(order, now=T0),
+         "ready": lambda: L.ready(order, now=T0),
+         "courier": lambda: L.assign_courier(order, now=T0, courier_id=1),
+         "out": lambda: L.courier_status(order, now=T0, status="dasher_out_for_delivery")}[step]()
+    deadline = T0 + timedelta(minutes=minutes)
+    assert L.check_overdue(order, now=deadline - timedelta(seconds=1)) == []
+    [flag] = L.check_overdue(order, now=deadline + timedelta(seconds=30))
+    assert (flag.event, flag.detail["limit"], flag.detail["late_by_seconds"]) == ("overdue", limit, 30)
+    assert L.check_overdue(order, now=deadline + timedelta(minutes=1)) == []
+    [again] = L.check_overdue(order, now=T0 + timedelta(minutes=2 * minutes))
+    assert again.event == "overdue_escalated" and order.overdue_level == 2
+    assert L.check_overdue(order, now=T0 + timedelta(days=1)) == []
+
+
+def test_the_next_step_clears_the_flag_and_sets_a_new_deadline():
+    order = new_order()
+    L.check_overdue(order, now=T0 + timedelta(minutes=6))
+    [change] = L.confirm(order, now=T0 + timedelta(minutes=7))
+    assert change.detail["overdue_cleared"] == "confirmation"
+    assert (order.overdue_level, order.overdue_limit, order.deadline_limit) == (0, None, "preparation")
+
+
+# --- properties ----------------------------------------------------------------------
+
+EVENTS = st.sampled_from([
+    ("confirm",), ("reject",), ("ready",), ("cancel",), ("assign", 1), ("assign", 2),
+    ("courier", "arriving_at_store"), ("courier", "arrived_at_store"),
+    ("courier", "dasher_out_for_delivery"), ("courier", "dropoff"), ("picked_up",), ("tick",),
+])
+RANK = {s: i for i, s in enumerate(lc.PATH)}
+
+
+def run(order, event, now):
+    kind = event[0]
+    if kind == "confirm":
+        return L.confirm(order, now=now, merchant_supplied_id="R")
+    if kind == "reject":
+        return L.reject(order, now=now, reason="closed")
+    if kind == "ready":
+        return L.ready(order, now=now, merchant_supplied_id="R")
+    if kind == "cancel":
+        return L.cancel(order, now=now, reason="KITCHEN_BUSY", by="onetablet")
+    if kind == "assign":
+        return L.assign_courier(order, now=now, courier_id=event[1])
+    if kind == "courier":
+        return L.courier_status(order, now=now, status=event[1])
+    if kind == "picked_up":
+        return L.picked_up(order, now=now)
+    return L.check_overdue(order, now=now)
+
+
+@settings(max_examples=400, deadline=None)
+@given(events=st.lists(EVENTS, max_size=25), pickup=st.booleans(), dup=st.data())
+def test_random_event_streams_never_move_backwards(events, pickup, dup):
+    """Random events, duplicated and reordered: the state never moves backwards, terminal
+    stays terminal, each change is audited once and a repeated event adds nothing."""
+    order = new_order(fulfillment_type="pickup" if pickup else "dx_delivery")
+    now = T0
+    for event in events:
+        now += timedelta(minutes=7)
+        before = (order.state, order.courier_status, order.version)
+        try:
+            changes = run(order, event, now)
+        except Forbidden:
+            assert (order.state, order.courier_status, order.version) == before
+            continue
+        if before[0] in lc.TERMINAL:
+            assert order.state == before[0] and not any(c.from_state != c.to_state for c in changes)
+        elif order.state in RANK and before[0] in RANK:
+            assert RANK[order.state] >= RANK[before[0]]
+        # one version step per call that changed something, one audit entry per moved step
+        assert order.version == before[2] + (1 if changes else 0)
+        moves = [c for c in changes if c.from_state != c.to_state]
+        if moves:  # a chain of steps from where the order was, each step audited once
+            assert [c.from_state for c in moves] == [before[0]] + [c.to_state for c in moves][:-1]
+            assert moves[-1].to_state == order.state
+        if event[0] != "tick" and dup.draw(st.booleans()):
+            assert run(order, event, now) == [], f"{event} applied twice"
