@@ -56,7 +56,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import health
+    from . import auth, health
     from .api import bp as api_bp
     from .webhooks import bp as webhooks_bp
     from .extensions import csrf
@@ -65,3 +65,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(api_bp)
+    auth.init_app(app)

@@ -1,0 +1,109 @@
+"""Staff login (Flask-Login), roles, and the `user create` command."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+
+from .. import users
+from ..extensions import db, login_manager
+from ..models import User
+
+bp = Blueprint("auth", __name__)
+
+
+class Staff(UserMixin):
+    """The logged-in person, as Flask-Login sees them."""
+
+    def __init__(self, user: User):
+        self.id = str(user.id)
+        self.username = user.username
+        self.role = user.role
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.username}"
+
+    def can(self, role: str) -> bool:
+        return users.RANK.get(self.role, -1) >= users.RANK[role]
+
+
+@login_manager.user_loader
+def _load(user_id: str):
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return Staff(user) if user is not None and user.is_enabled else None
+
+
+def role_required(role: str):
+    """Only `role` and above; others get 403 (and anonymous people the login page)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.can(role):
+                abort(403, description=f"This page is for the {role} role and above.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form (fields `username` and `password`)."""
+    error = None
+    if request.method == "POST":
+        user = users.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            error = "Wrong username or password."
+        else:
+            login_user(Staff(user))
+            target = request.args.get("next", "")
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("board.index") if "board.index" in _endpoints() else "/"
+            return redirect(target, code=303)
+    return render_template("auth/login.html", error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Log out (a POST, so a link on another site cannot do it)."""
+    logout_user()
+    flash("Logged out.")
+    return redirect(url_for("auth.login"), code=303)
+
+
+def _endpoints():
+    from flask import current_app
+
+    return current_app.view_functions
+
+
+def init_app(app):
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    app.register_blueprint(bp)
+
+    import click
+
+    @app.cli.group("user")
+    def user_group():
+        """Manage staff accounts."""
+
+    @user_group.command("create")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(users.ROLES), required=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def create(username, role, password):
+        """Create a staff account: flask --app wsgi user create NAME --role ROLE --password PW"""
+        try:
+            users.create_user(username, role=role, password=password)
+            db.session.commit()
+        except users.UserError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"created {role} {username}")
