@@ -3,3 +3,6 @@
 
 def register(app):
     """Each area adds its commands here."""
+    from . import jobs
+
+    app.cli.add_command(jobs.scheduler_command)  # `scheduler`: the jobs alone (SPEC §7)

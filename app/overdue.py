@@ -1,0 +1,67 @@
+"""The overdue tick (SPEC §2): flag every order whose alarm is due, once.
+
+An order's `next_alarm_at` (kept by the lifecycle) says when the scheduler must next look
+at it: its deadline, then twice its limit, then NULL. A tick reads only rows with
+`next_alarm_at <= now`, an indexed range, so it stays cheap however many orders are open.
+
+Two guards keep flagging single even if two schedulers run (a misconfiguration, SPEC §7):
+- one tick at a time: on PostgreSQL a transaction-scoped advisory lock (a second
+  scheduler finds it taken and skips its tick); SQLite's BEGIN IMMEDIATE serialises
+  every writer anyway;
+- each order at most once per alarm: rows are locked (`FOR UPDATE SKIP LOCKED`) and the
+  lifecycle re-checks `next_alarm_at` on the locked, fresh row, which the flag moves on.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import Select, func, select
+
+from . import clock, orders
+from .extensions import db
+from .models import Order
+
+ACTOR = "scheduler"
+BATCH_SIZE = 200  # one transaction per batch: on SQLite, writers wait at most one batch
+# pg_try_advisory_xact_lock key: any constant no other lock uses ("overdue" in ASCII).
+LOCK_KEY = 0x6F7665726475
+
+
+def due_query(now: datetime, limit: int = BATCH_SIZE) -> Select:
+    """The next due orders, oldest alarm first; rows another transaction holds are skipped
+    (they are being changed right now and will be seen again by the next tick)."""
+    return (
+        select(Order)
+        .where(Order.next_alarm_at <= now)
+        .order_by(Order.next_alarm_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def tick(now: Optional[datetime] = None, *, batch_size: int = BATCH_SIZE, single: bool = True) -> int:
+    """Flag or escalate every due order; return how many changed. Each batch is committed
+    (audit rows, then the live push after commit). `single=False` leaves out the advisory
+    lock: only tests use it, to show the row guard alone keeps flagging idempotent."""
+    now = now or clock.now()
+    changed = 0
+    while True:
+        if single and not _take_tick_lock():
+            db.session.rollback()
+            return changed  # another scheduler is ticking right now
+        batch = db.session.execute(due_query(now, batch_size)).scalars().all()
+        for order in batch:
+            outcome = orders.apply(order, lambda lc, o: lc.check_overdue(o, now=now),
+                                   actor=ACTOR, event="overdue")
+            changed += outcome.changed
+        db.session.commit()
+        if len(batch) < batch_size:
+            return changed
+
+
+def _take_tick_lock() -> bool:
+    """PostgreSQL: an advisory lock held until this transaction ends. Elsewhere: True."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(db.session.execute(select(func.pg_try_advisory_xact_lock(LOCK_KEY))).scalar())
