@@ -60,7 +60,7 @@ class Received:
         except (ValueError, RecursionError) as error:
             raise Refusal(400, "not_json", f"the body is not valid JSON: {error}") from None
         if not isinstance(self.data, dict):
-            raise Refusal(422, "invalid_payload", "the body must be a JSON object")
+            raise Refusal(422, "invalid_payload", "(body): must be a JSON object")
         try:
             return schema.model_validate(self.data)
         except ValidationError as error:
@@ -98,7 +98,7 @@ class Received:
             kind=self.kind,
             order_id=(self.order_id or "")[:255] or None,
             store_ref=(self.store_ref or "")[:255] or None,
-            headers={k: v for k, v in request.headers.items() if k.lower() in _KEPT_HEADERS},
+            headers={k.lower(): v for k, v in request.headers.items() if k.lower() in _KEPT_HEADERS},
             body=self.raw.decode("utf-8", "backslashreplace"),
             verdict=verdict,
             status_code=status,

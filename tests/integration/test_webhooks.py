@@ -1,0 +1,215 @@
+"""OneTablet's webhooks from the HTTP side (SPEC §3.1), with real signatures:
+every answer code, duplicates, reordering, and the raw log of what was received."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from app.extensions import db
+from app.models import OrderEvent, WebhookReceipt
+from tests.conftest import signed_headers
+
+
+def receipts(app):
+    with app.app_context():
+        return [(r.kind, r.verdict, r.status_code, r.error) for r in
+                db.session.query(WebhookReceipt).order_by(WebhookReceipt.id)]
+
+
+def audit(app, order_id):
+    with app.app_context():
+        return [(e.event, e.from_state, e.to_state, e.implied, e.refused) for e in
+                db.session.query(OrderEvent).filter_by(order_id=order_id).order_by(OrderEvent.id)]
+
+
+# --- 200 -----------------------------------------------------------------------------
+
+def test_confirmation_confirms_and_keeps_the_restaurant_data(hook, api, submitted):
+    response = hook.confirm(submitted, prep_time="2026-11-28T19:30:00Z")
+    assert response.status_code == 200 and response.get_json()["status"] == "applied"
+    order = api.order(submitted)
+    assert order["state"] == "confirmed"
+    assert order["merchant_supplied_id"] == f"R-{submitted}"
+    assert order["prep_time"] == "2026-11-28T19:30:00+00:00"
+    assert order["timeline"][-1]["actor"] == "onetablet"
+
+
+def test_prep_time_in_minutes_counts_from_the_webhook(hook, api, submitted):
+    sent = datetime(2026, 11, 28, 19, 0, tzinfo=timezone.utc)
+    hook.confirm(submitted, prep_time=20, timestamp=datetime.now(timezone.utc))
+    order = api.order(submitted)
+    assert order["prep_time"] and order["state"] == "confirmed"
+    assert sent  # the spec's guide sends a time; minutes are accepted too
+
+
+def test_rejection_rejects_with_the_reason_and_opens_a_refund(app, hook, api, submitted):
+    assert hook.reject(submitted, "Store is currently closed").status_code == 200
+    order = api.order(submitted)
+    assert (order["state"], order["failure_reason"]) == ("rejected", "Store is currently closed")
+    from app.models import Refund
+
+    with app.app_context():
+        [refund] = db.session.query(Refund).all()
+        assert (refund.order_id, refund.amount, refund.status) == (submitted, order["total"], "pending")
+
+
+def test_ready_before_confirmation_records_the_implied_confirmation(app, hook, submitted):
+    assert hook.ready(submitted).status_code == 200
+    assert audit(app, submitted)[1:] == [
+        ("confirmed", "submitted", "confirmed", True, False),
+        ("ready", "confirmed", "ready", False, False),
+    ]
+
+
+def test_late_confirmation_after_ready_keeps_its_prep_time_without_moving(app, hook, api, submitted):
+    hook.ready(submitted)
+    assert hook.confirm(submitted, prep_time="2026-11-28T19:30:00Z").status_code == 200
+    order = api.order(submitted)
+    assert order["state"] == "ready" and order["prep_time"] == "2026-11-28T19:30:00+00:00"
+    assert audit(app, submitted)[-1] == ("confirmed", "ready", "ready", False, False)
+
+
+@pytest.mark.parametrize("reason", ["ITEM_OUT_OF_STOCK", "STORE_CLOSED", "KITCHEN_BUSY", "OTHER"])
+def test_cancellation_with_each_reason_code(hook, api, submitted, reason):
+    assert hook.cancel(submitted, reason, details="see tablet").status_code == 200
+    order = api.order(submitted)
+    assert (order["state"], order["cancel_reason"], order["cancel_details"]) == ("cancelled", reason, "see tablet")
+
+
+def test_the_same_delivery_twice_is_applied_once(app, hook, submitted):
+    first = hook.confirm(submitted, webhook_id="msg_same")
+    again = hook.confirm(submitted, webhook_id="msg_same")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.get_json()["status"] == "duplicate"
+    assert [a[0] for a in audit(app, submitted)] == ["submitted", "confirmed"]
+    assert [r[1] for r in receipts(app)][-2:] == ["applied", "duplicate"]
+
+
+def test_the_same_event_under_another_webhook_id_is_a_duplicate_too(app, hook, submitted):
+    hook.ready(submitted, webhook_id="msg_a")
+    response = hook.ready(submitted, webhook_id="msg_b")
+    assert response.status_code == 200 and response.get_json()["status"] == "duplicate"
+    assert [a[0] for a in audit(app, submitted)].count("ready") == 1
+
+
+# --- 400, 401, 404, 409, 413, 422 -------------------------------------------------------
+
+def test_not_json_is_400_with_a_json_error(hook, submitted):
+    response = hook.send("PATCH", f"/orders/{submitted}", b"{not json")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "not_json" and response.get_json()["detail"]
+
+
+def test_undecodable_bytes_correctly_signed_are_400(client, submitted):
+    raw = b"\xff\xfe\x00garbage"
+    from app.webhooks.signature import _hmac  # the same key derivation the server uses
+    import base64
+    import time
+    from tests.conftest import WEBHOOK_SECRET
+
+    ts = int(time.time())
+    sig = base64.b64encode(_hmac(WEBHOOK_SECRET, f"msg_x.{ts}.".encode() + raw)).decode()
+    response = client.patch(f"/onetablet/orders/{submitted}", data=raw, headers={
+        "webhook-id": "msg_x", "webhook-timestamp": str(ts), "webhook-signature": f"v1,{sig}"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("tamper", ["missing", "wrong_secret", "body_changed", "old", "future", "garbage"])
+def test_bad_signatures_are_401_and_change_nothing(app, client, api, submitted, tamper):
+    body = json.dumps({"merchant_supplied_id": "R1", "order_status": "success"})
+    headers = signed_headers(body)
+    if tamper == "missing":
+        del headers["webhook-signature"]
+    elif tamper == "wrong_secret":
+        headers = signed_headers(body, secret="whsec_" + "QUJD" * 8)
+    elif tamper == "body_changed":
+        body = body.replace("R1", "R2")
+    elif tamper == "old":
+        headers = signed_headers(body, timestamp=datetime.now(timezone.utc) - timedelta(minutes=6))
+    elif tamper == "future":
+        headers = signed_headers(body, timestamp=datetime.now(timezone.utc) + timedelta(minutes=6))
+    else:
+        headers["webhook-signature"] = "not-a-signature"
+    response = client.patch(f"/onetablet/orders/{submitted}", data=body, headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "bad_signature" and response.get_json()["detail"]
+    assert api.order(submitted)["state"] == "submitted"
+    assert receipts(app)[-1][1:3] == ("refused", 401)
+
+
+def test_unknown_order_is_404(hook, menu):
+    response = hook.confirm("no-such-order")
+    assert response.status_code == 404 and response.get_json()["error"] == "unknown_order"
+
+
+def test_items_of_an_unknown_store_are_404(hook):
+    response = hook.items("nowhere", {"burger": False})
+    assert response.status_code == 404 and response.get_json()["error"] == "unknown_store"
+
+
+def test_a_forbidden_event_is_409_and_audited(app, hook, api, submitted):
+    hook.cancel(submitted, "KITCHEN_BUSY")
+    response = hook.ready(submitted)
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "forbidden" and "cancelled" in response.get_json()["detail"]
+    assert api.order(submitted)["state"] == "cancelled"
+    assert audit(app, submitted)[-1] == ("ready", "cancelled", "cancelled", False, True)
+
+
+def test_rejection_after_confirmation_is_409(hook, submitted):
+    hook.confirm(submitted)
+    assert hook.reject(submitted).status_code == 409
+
+
+def test_a_body_over_one_mebibyte_is_413(app, hook, submitted):
+    body = json.dumps({"merchant_supplied_id": "R" * (1024 * 1024), "order_status": "success"})
+    response = hook.send("PATCH", f"/orders/{submitted}", body)
+    assert response.status_code == 413 and response.get_json()["error"] == "too_large"
+    assert receipts(app)[-1][1:3] == ("refused", 413)
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/orders/{id}", {"merchant_supplied_id": "R1", "order_status": "maybe"}, "order_status"),
+    ("/orders/{id}", {"order_status": "success"}, "merchant_supplied_id"),
+    ("/orders/{id}", {"merchant_supplied_id": "R1", "order_status": "success", "prep_time": "soon"}, "prep_time"),
+    ("/orders/{id}/cancellation", {"cancel_reason": "BORED"}, "cancel_reason"),
+    ("/orders/{id}/events/order_ready_for_pickup", {"merchant_supplied_id": 5}, "merchant_supplied_id"),
+    ("/stores/store-1/status", {"is_active": "false"}, "is_active"),
+    ("/stores/store-1/items", {"items": [{"merchant_supplied_id": "burger", "is_available": 0}]}, "items[0].is_available"),
+    ("/orders/{id}", [1, 2, 3], "(body)"),
+])
+def test_json_that_breaks_the_schema_is_422_naming_the_field(app, hook, api, submitted, path, body, field):
+    method = "PATCH"
+    response = hook.send(method, path.format(id=submitted), body)
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()
+    assert error["error"] == "invalid_payload" and field in error["detail"]
+    assert api.order(submitted)["state"] == "submitted"
+
+
+def test_menu_with_an_item_twice_is_422(hook):
+    menu = [{"name": "A", "items": [{"merchant_supplied_id": "x", "name": "X", "price": 1}]},
+            {"name": "B", "items": [{"merchant_supplied_id": "x", "name": "X", "price": 1}]}]
+    response = hook.menu("store-2", menu)
+    assert response.status_code == 422 and "appears twice" in response.get_json()["detail"]
+
+
+def test_webhooks_answer_503_when_no_secret_is_configured(app, hook, submitted):
+    app.config["ONETABLET_WEBHOOK_SECRET"] = None
+    assert hook.confirm(submitted).status_code == 503
+
+
+def test_every_webhook_is_kept_raw_with_its_verdict(app, hook, submitted):
+    hook.confirm(submitted, webhook_id="msg_1")
+    hook.confirm(submitted, webhook_id="msg_1")
+    hook.send("PATCH", f"/orders/{submitted}", b"nope")
+    hook.reject(submitted)
+    assert receipts(app)[-4:] == [
+        ("order_confirmation", "applied", 200, None),
+        ("order_confirmation", "duplicate", 200, None),
+        ("order_confirmation", "refused", 400, "not_json"),
+        ("order_confirmation", "refused", 409, "forbidden"),
+    ]
+    with app.app_context():
+        raw = db.session.query(WebhookReceipt).filter_by(error="not_json").one()
+        assert (raw.body, raw.order_id, raw.headers["webhook-id"]) == ("nope", submitted, raw.webhook_id)
