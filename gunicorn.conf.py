@@ -1,0 +1,35 @@
+"""Gunicorn settings for Passline: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Flask-SocketIO's deployment guide, for the threading async mode we use (WebSocket via
+simple-websocket): one worker per gunicorn, many threads (`-w 1 --threads 100`). Its load
+balancer has no sticky sessions, so scale with several gunicorns on their own ports behind
+nginx (deploy/nginx.conf) and REDIS_URL as the Socket.IO message queue.
+
+Every value can be overridden on the command line (`-b 127.0.0.1:8001`) or with
+GUNICORN_CMD_ARGS.
+"""
+import os
+
+bind = os.environ.get("PASSLINE_BIND", "127.0.0.1:8000")
+worker_class = "gthread"
+workers = 1  # never more: Socket.IO needs each client to stay on one process
+threads = int(os.environ.get("PASSLINE_THREADS", "100"))  # each open WebSocket holds one
+worker_connections = 1000
+keepalive = 5  # seconds; nginx keeps upstream connections open
+timeout = 60
+graceful_timeout = 20
+accesslog = None  # nginx logs requests; errors still go to stderr
+errorlog = "-"
+loglevel = os.environ.get("PASSLINE_LOG_LEVEL", "info")
+
+
+def post_worker_init(worker):
+    """Start the outbox worker and scheduler inside the serving process (not the master:
+    threads do not survive fork). PASSLINE_SCHEDULER=off / PASSLINE_OUTBOX_WORKER=off
+    leave them to another process."""
+    app = worker.wsgi
+    if "PASSLINE_SCHEDULER" not in getattr(app, "config", {}):
+        return  # not Passline (bench/bare_app.py is served with these same settings)
+    from app import background
+
+    background.start(app)
