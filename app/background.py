@@ -28,9 +28,9 @@ def start(app) -> None:
     if _started:
         return
     _started = True
-    from .onetablet import worker
-
     if app.config["PASSLINE_OUTBOX_WORKER"] != "off":
+        from .onetablet import worker
+
         worker.start(app)
     if app.config["PASSLINE_SCHEDULER"] != "off":
         from . import jobs
