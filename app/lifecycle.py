@@ -264,6 +264,7 @@ class Lifecycle:
         target = PATH.index(to_state)
         changes = [
             self._move(order, PATH[i], now, PATH[i], implied=True) for i in range(start + 1, target)
+            if PATH[i] != IN_TRANSIT or is_delivery(order)  # a pickup order is never in transit
         ]
         changes.append(self._move(order, to_state, now, event, detail=detail))
         return changes

@@ -287,3 +287,27 @@ class Auth:
 @pytest.fixture
 def auth(app, client):
     return Auth(app, client)
+
+
+class FrozenClock:
+    """`app.clock.now` under a test's control: starts at the real time (so signed webhooks
+    stay inside their window) and moves only when told."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    clock = FrozenClock(datetime.now(timezone.utc).replace(microsecond=0))
+    monkeypatch.setattr("app.clock.now", clock)
+    return clock

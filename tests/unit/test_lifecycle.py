@@ -256,3 +256,11 @@ def test_random_event_streams_never_move_backwards(events, pickup, dup):
             assert moves[-1].to_state == order.state
         if event[0] != "tick" and dup.draw(st.booleans()):
             assert run(order, event, now) == [], f"{event} applied twice"
+
+
+def test_a_picked_up_order_skips_in_transit_which_only_couriers_enter():
+    order = new_order(fulfillment_type="pickup")
+    L.ready(order, now=T0)
+    [change] = L.picked_up(order, now=T0)
+    assert (change.event, change.from_state, change.to_state) == ("picked_up", lc.READY, lc.COMPLETED)
+    assert order.in_transit_at is None
