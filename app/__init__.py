@@ -58,6 +58,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from . import auth, health
     from .api import bp as api_bp
+    from .reports import bp as reports_bp
     from .webhooks import bp as webhooks_bp
     from .extensions import csrf
 
@@ -65,4 +66,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(reports_bp)  # /reports, /reports.csv (managers)
     auth.init_app(app)

@@ -1,0 +1,297 @@
+"""The report's SQL: every figure is an aggregate computed in the database.
+
+`base()` is one row per order in the filtered window, with the durations of its steps in
+whole seconds (differences of epoch seconds, identical on SQLite and PostgreSQL) and its
+store-local day and hour. Every section aggregates that subquery.
+
+Percentiles are the continuous (interpolated) kind on both databases: with the n values
+of a group sorted, the p-th percentile sits at position 1 + (n-1)·p, interpolating
+linearly between the two neighbouring values. PostgreSQL computes it with
+`percentile_cont(p) WITHIN GROUP (ORDER BY v)`; SQLite, which has no such aggregate,
+numbers the values with `ROW_NUMBER() OVER (PARTITION BY group ORDER BY v)`, counts them
+with `COUNT(v) OVER (...)`, keeps the two rows around the position and interpolates, all
+in SQL: no row reaches Python.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Optional
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, Integer, and_, case, cast, extract, func, literal_column, or_, select
+
+from ..extensions import db
+from ..lifecycle import DELIVERY_TYPES, LIMITS
+from ..models import Order, OrderEvent
+from .filters import Filters
+
+PERCENTILES = (50, 90)
+HISTOGRAM_BUCKET_S = 300  # end-to-end distribution in 5-minute buckets
+HISTOGRAM_LAST = 24  # the last bucket holds everything from 2 hours on
+
+
+@dataclass(frozen=True)
+class Guide:
+    """The guide's timings, in seconds, from the OVERDUE_* settings (SPEC §2)."""
+
+    confirmation: float
+    preparation: float  # when the restaurant gave no prep_time
+    preparation_grace: float
+    courier_pickup: float
+    customer_pickup: float
+    delivery: float
+
+    @classmethod
+    def from_config(cls, config) -> "Guide":
+        minutes = lambda name: float(config[f"OVERDUE_{name}_MINUTES"]) * 60  # noqa: E731
+        return cls(minutes("CONFIRMATION"), minutes("PREPARATION"), minutes("PREPARATION_GRACE"),
+                   minutes("COURIER_PICKUP"), minutes("CUSTOMER_PICKUP"), minutes("DELIVERY"))
+
+
+@dataclass(frozen=True)
+class Stat:
+    """One measure over one group: count, median, p90, max (seconds), and how many
+    were within the guide's timing (None where the step has no guide)."""
+
+    n: int
+    p50: Optional[float]
+    p90: Optional[float]
+    max: Optional[float]
+    within: Optional[int]
+
+    @property
+    def share_within(self) -> Optional[float]:
+        return None if not self.n or self.within is None else self.within / self.n
+
+
+def _dialect() -> str:
+    return db.engine.dialect.name
+
+
+def _epoch(column):
+    """Whole seconds since 1970 of a stored (naive UTC) timestamp."""
+    if _dialect() == "postgresql":
+        return cast(func.floor(extract("epoch", column)), BigInteger)
+    return cast(func.strftime("%s", column), Integer)
+
+
+def _offset_at(tz: ZoneInfo, epoch: int) -> int:
+    return int(datetime.fromtimestamp(epoch, timezone.utc).astimezone(tz).utcoffset().total_seconds())
+
+
+def offset_segments(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[Optional[datetime], int]]:
+    """The zone's UTC offset over [start, end) as (until, offset seconds) pieces, the last
+    with until=None: DST changes inside a range move the local hour and day exactly."""
+    lo_edge, hi_edge = int(start.timestamp()), int(end.timestamp())
+    segments: list[tuple[Optional[datetime], int]] = []
+    current = _offset_at(tz, lo_edge)
+    t = lo_edge
+    while t < hi_edge:
+        nxt = min(t + 6 * 3600, hi_edge)
+        if _offset_at(tz, nxt) != current:
+            lo, hi = t, nxt  # bisect to the first second with the new offset
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if _offset_at(tz, mid) == current else (lo, mid)
+            segments.append((datetime.fromtimestamp(hi, timezone.utc), current))
+            current = _offset_at(tz, hi)
+        t = nxt
+    segments.append((None, current))
+    return segments
+
+
+def _window_and_offset(filters: Filters):
+    """The WHERE clause (store-local days, per timezone) and the UTC offset of each order."""
+    windows, whens = [], []
+    for tz, ids, start, end in filters.windows():
+        in_zone = Order.store_id.in_(ids)
+        windows.append(and_(in_zone, Order.created_at >= start, Order.created_at < end))
+        for until, offset in offset_segments(tz, start, end):
+            cond = in_zone if until is None else and_(in_zone, Order.created_at < until)
+            whens.append((cond, offset))
+    offset = case(*whens, else_=0) if whens else literal_column("0")
+    return (or_(*windows) if windows else literal_column("1 = 0")), offset
+
+
+def base(filters: Filters, guide: Guide):
+    """One row per order in the report: attributes, step durations (s), guide checks."""
+    created, confirmed = _epoch(Order.created_at), _epoch(Order.confirmed_at)
+    ready, transit = _epoch(Order.ready_at), _epoch(Order.in_transit_at)
+    finished, promised = _epoch(Order.finished_at), _epoch(Order.prep_time)
+    window, offset = _window_and_offset(filters)
+    local = created + offset
+    is_delivery = Order.fulfillment_type.in_(sorted(DELIVERY_TYPES))
+    completed = Order.state == "completed"
+    flag = lambda cond: case((cond, 1), else_=0)  # noqa: E731
+
+    stamps = select(
+        Order.id, Order.store_id, Order.courier_id, Order.state, Order.failure_reason,
+        Order.cancel_reason,
+        case((Order.cancelled_by == "onetablet", "restaurant"),
+             (Order.cancelled_by.like("staff:%"), "staff"),
+             else_=func.coalesce(Order.cancelled_by, "unknown")).label("cancelled_by"),
+        (local // 86400).label("local_day"),
+        ((local % 86400) // 3600).label("local_hour"),
+        flag(completed).label("is_completed"),
+        flag(Order.state == "rejected").label("is_rejected"),
+        flag(Order.state == "cancelled").label("is_cancelled"),
+        (confirmed - created).label("confirm"),
+        (ready - confirmed).label("preparation"),
+        (ready - promised).label("lateness"),
+        # The preparation deadline as the lifecycle sets it (SPEC §2).
+        case((Order.prep_time.is_(None), confirmed + guide.preparation),
+             (promised > confirmed, promised + guide.preparation_grace),
+             else_=confirmed + guide.preparation_grace).label("preparation_deadline"),
+        case((is_delivery, transit - ready)).label("courier_pickup"),
+        case((and_(~is_delivery, completed), finished - ready)).label("customer_pickup"),
+        case((completed, finished - transit)).label("delivery"),
+        case((completed, finished - created)).label("end_to_end"),
+        ready.label("ready_epoch"),
+    ).where(window)
+    if filters.fulfillment:
+        stamps = stamps.where(Order.fulfillment_type == filters.fulfillment)
+    if filters.courier is not None:
+        stamps = stamps.where(Order.courier_id == filters.courier.id)
+    return stamps.subquery("stamps")
+
+
+def _within(stamps, guide: Guide) -> dict[str, Any]:
+    """For each measure, the 1/0 check against the guide (NULL where it has no value)."""
+    c = stamps.c
+
+    def at_most(value, limit):
+        return case((value.is_(None), None), (value <= limit, 1), else_=0)
+
+    return {
+        "confirm": at_most(c.confirm, guide.confirmation),
+        "preparation": case((c.preparation.is_(None), None),
+                            (c.ready_epoch <= c.preparation_deadline, 1), else_=0),
+        "lateness": at_most(c.lateness, 0),
+        "courier_pickup": at_most(c.courier_pickup, guide.courier_pickup),
+        "customer_pickup": at_most(c.customer_pickup, guide.customer_pickup),
+        "delivery": at_most(c.delivery, guide.delivery),
+        "end_to_end": None,  # the guide sets no end-to-end limit
+    }
+
+
+class Report:
+    """The queries of one report: filters and guide fixed, one method per section."""
+
+    def __init__(self, filters: Filters, guide: Guide):
+        self.filters, self.guide = filters, guide
+        self.stamps = base(filters, guide)
+        self.within = _within(self.stamps, guide)
+
+    def _run(self, stmt) -> list[Any]:
+        return list(db.session.execute(stmt))
+
+    # --- plain counts -------------------------------------------------------------
+
+    def by_state(self) -> dict[str, int]:
+        c = self.stamps.c
+        return dict(self._run(select(c.state, func.count()).group_by(c.state)))
+
+    def rejections(self) -> list[tuple[str, int]]:
+        c = self.stamps.c
+        reason = func.coalesce(c.failure_reason, "(none given)")
+        stmt = (select(reason, func.count()).where(c.state == "rejected")
+                .group_by(reason).order_by(func.count().desc(), reason))
+        return [tuple(r) for r in self._run(stmt)]
+
+    def cancellations(self) -> list[tuple[str, str, int]]:
+        c = self.stamps.c
+        reason = func.coalesce(c.cancel_reason, "(none given)")
+        stmt = (select(c.cancelled_by, reason, func.count()).where(c.state == "cancelled")
+                .group_by(c.cancelled_by, reason).order_by(c.cancelled_by, func.count().desc(), reason))
+        return [tuple(r) for r in self._run(stmt)]
+
+    def end_to_end_histogram(self) -> dict[int, int]:
+        c = self.stamps.c
+        bucket = case((c.end_to_end >= HISTOGRAM_LAST * HISTOGRAM_BUCKET_S, HISTOGRAM_LAST),
+                      else_=c.end_to_end // HISTOGRAM_BUCKET_S)
+        stmt = select(bucket, func.count()).where(c.end_to_end.is_not(None)).group_by(bucket)
+        return {int(b): n for b, n in self._run(stmt)}
+
+    def overdue(self) -> dict[str, tuple[int, int, int]]:
+        """Per limit: overdue flags, escalations, orders affected (from the audit rows)."""
+        limit = OrderEvent.detail["limit"].as_string()
+        earliest = min((w[2] for w in self.filters.windows()), default=None)
+        if earliest is None:
+            return {}
+        is_first = case((OrderEvent.event == "overdue", 1), else_=0)
+        stmt = (select(limit, func.sum(is_first), func.sum(1 - is_first),
+                       func.count(OrderEvent.order_id.distinct()))
+                .join(self.stamps, self.stamps.c.id == OrderEvent.order_id)
+                .where(OrderEvent.event.in_(("overdue", "overdue_escalated")),
+                       OrderEvent.at >= earliest)  # audit rows come after the order's creation
+                .group_by(limit))
+        return {name: (int(a), int(b), int(n)) for name, a, b, n in self._run(stmt)}
+
+    # --- timings: count, median, p90, max, within the guide ------------------------
+
+    def stats(self, measures: list[str], group: Optional[str] = None,
+              sums: tuple[str, ...] = ()) -> dict[Any, dict[str, Any]]:
+        """{group value: {"orders": n, <sum>: n, <measure>: Stat}} (key None when ungrouped)."""
+        build = self._stats_postgresql if _dialect() == "postgresql" else self._stats_sqlite
+        out = {}
+        for row in db.session.execute(build(measures, group, sums)).mappings():
+            entry = {"orders": row["orders"], **{s: int(row[s] or 0) for s in sums}}
+            for m in measures:
+                within = row[f"{m}_within"]
+                entry[m] = Stat(n=row[f"{m}_n"], p50=_num(row[f"{m}_p50"]), p90=_num(row[f"{m}_p90"]),
+                                max=_num(row[f"{m}_max"]),
+                                within=None if self.within[m] is None else int(within or 0))
+            out[row["g"] if group else None] = entry
+        return out
+
+    def _stats_postgresql(self, measures, group, sums):
+        c = self.stamps.c
+        cols = [func.count().label("orders"), *[func.sum(c[s]).label(s) for s in sums]]
+        for m in measures:
+            v = c[m]
+            within = func.sum(self.within[m]) if self.within[m] is not None else literal_column("NULL")
+            cols += [func.count(v).label(f"{m}_n"), func.max(v).label(f"{m}_max"), within.label(f"{m}_within")]
+            cols += [func.percentile_cont(literal_column(f"{p / 100}")).within_group(v).label(f"{m}_p{p}")
+                     for p in PERCENTILES]
+        if group is None:
+            return select(literal_column("NULL").label("g"), *cols)
+        return select(c[group].label("g"), *cols).group_by(c[group])
+
+    def _stats_sqlite(self, measures, group, sums):
+        c = self.stamps.c
+        partition = [c[group]] if group else None
+        ranked_cols = [(c[group] if group else literal_column("NULL")).label("g"), *[c[s] for s in sums]]
+        for m in measures:
+            v = c[m]
+            within = self.within[m] if self.within[m] is not None else literal_column("NULL")
+            ranked_cols += [
+                v.label(m), within.label(f"{m}_ok"),
+                func.row_number().over(partition_by=partition, order_by=v.asc().nulls_last()).label(f"{m}_rn"),
+                func.count(v).over(partition_by=partition).label(f"{m}_cnt"),
+            ]
+        r = select(*ranked_cols).subquery("ranked")
+        cols = [func.count().label("orders"), *[func.sum(r.c[s]).label(s) for s in sums]]
+        for m in measures:
+            v, rn, n = r.c[m], r.c[f"{m}_rn"], r.c[f"{m}_cnt"]
+            cols += [func.count(v).label(f"{m}_n"), func.max(v).label(f"{m}_max"),
+                     func.sum(r.c[f"{m}_ok"]).label(f"{m}_within")]
+            for p in PERCENTILES:
+                position = (n - 1) * p  # 100 × the 0-based position: integers, no float noise
+                lower = position // 100 + 1
+                upper = lower + case((position % 100 > 0, 1), else_=0)
+                v_lower = func.max(case((rn == lower, v)))
+                v_upper = func.max(case((rn == upper, v)))
+                fraction = func.max(position % 100) / 100.0
+                cols.append((v_lower + (v_upper - v_lower) * fraction).label(f"{m}_p{p}"))
+        stmt = select(r.c.g, *cols)
+        return stmt.group_by(r.c.g) if group else stmt
+
+
+def _num(value) -> Optional[float]:
+    return None if value is None else float(value)
+
+
+def day_of(number: int):
+    """The local date of a day number (days since 1970-01-01)."""
+    return (datetime(1970, 1, 1) + timedelta(days=int(number))).date()
