@@ -68,3 +68,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)  # /reports, /reports.csv (managers)
     auth.init_app(app)
+    from . import board
+
+    board.init_app(app)  # / (the live board), order detail and actions, Socket.IO connect

@@ -8,7 +8,7 @@ from typing import Optional
 
 from . import clock, orders
 from .extensions import db
-from .lifecycle import Forbidden
+from .lifecycle import Change, Forbidden
 from .models import Courier
 
 
@@ -59,4 +59,19 @@ def override(order_id: str, *, to_state: str, reason: str, actor: str):
                 actor=actor, event="override", payload={"to_state": to_state, "reason": reason})
 
 
-__all__ = ["ActionError", "Forbidden", "assign_courier", "cancel", "courier_status", "override", "picked_up"]
+def acknowledge(order_id: str, *, actor: str):
+    """Someone has looked at the order: the board stops repeating its alarm. Audited and
+    pushed like any change; a second acknowledgement of the same alarm changes nothing."""
+
+    def look(_lc, order):
+        if order.acknowledged_at is not None:
+            return []
+        order.acknowledged_at = clock.now()
+        order.version = (order.version or 0) + 1
+        return [Change("acknowledged", order.state, order.state)]
+
+    return _run(order_id, look, actor=actor, event="acknowledged")
+
+
+__all__ = ["ActionError", "Forbidden", "acknowledge", "assign_courier", "cancel", "courier_status", "override",
+           "picked_up"]

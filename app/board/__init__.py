@@ -1,0 +1,15 @@
+"""The live dispatch board: kanban of open orders, order detail, staff actions (htmx),
+live updates over Socket.IO."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from .. import live
+    from ..extensions import socketio
+    from . import cards, order_actions, sockets  # noqa: F401  (order_actions adds routes to bp)
+    from .routes import bp
+
+    app.register_blueprint(bp)
+    live.payload_builders["order"] = cards.order_payload
+    # socketio.on registers on the server this app's init_app just built (one per app).
+    socketio.on("connect")(sockets.connect)

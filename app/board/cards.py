@@ -1,0 +1,84 @@
+"""One order card, rendered the same way for a page load and for a live update, and the
+live payload that carries it (registered as live.payload_builders["order"])."""
+from __future__ import annotations
+
+from contextlib import nullcontext
+from datetime import datetime
+
+from flask import current_app, has_request_context, render_template
+
+from .. import clock
+from ..extensions import db
+from ..lifecycle import SUBMITTED
+from .queries import COLUMN_OF_STATE, failed_calls
+
+
+def alarming(order) -> bool:
+    """A new order, or an overdue one, that nobody has opened or acknowledged yet."""
+    return order.acknowledged_at is None and (order.state == SUBMITTED or bool(order.overdue_level))
+
+
+def epoch_ms(value: datetime | None) -> int:
+    return int(value.timestamp() * 1000) if value else 0
+
+
+def render_card(order, *, failed: int, now: datetime) -> str:
+    return render_template("board/_card.html", o=order, failed=failed, now=now)
+
+
+def order_payload(order) -> dict:
+    """The live update for a changed order: its card as HTML and the version that orders
+    updates. Called just before commit (rows final, flushed), maybe from a job without a
+    request; the card is the same for every viewer, so no user is involved."""
+    # A changed courier_id does not refresh an already loaded relationship: reload both.
+    db.session.expire(order, ["courier", "store"])
+    with nullcontext() if has_request_context() else current_app.test_request_context("/"):
+        html = render_card(order, failed=failed_calls([order.id])[order.id], now=clock.now())
+    return {
+        "id": order.id,
+        "version": order.version,
+        "state": order.state,
+        "column": COLUMN_OF_STATE.get(order.state),
+        "courier_status": order.courier_status,
+        "overdue": order.overdue_limit,
+        "overdue_level": order.overdue_level,
+        "alarm": alarming(order),
+        "html": html,
+    }
+
+
+def money(cents) -> str:
+    """Integer cents as dollars: 2389 -> $23.89."""
+    cents = int(cents or 0)
+    return f"{'-' if cents < 0 else ''}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+
+
+def duration(seconds) -> str:
+    """A short elapsed time for a card: 45s, 12m, 1h05m, 2d3h."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours}h"
+
+
+def since(value: datetime | None, now: datetime) -> str:
+    return duration((now - value).total_seconds()) if value else ""
+
+
+# Words a dispatcher reads on cards and in the detail.
+LABELS = {
+    "type": {"pickup": "Pickup", "dx_delivery": "Delivery · DX", "mx_fleet_delivery": "Delivery · fleet"},
+    "courier_status": {"dasher_confirmed": "assigned", "arriving_at_store": "arriving", "arrived_at_store": "at store",
+                       "dasher_out_for_delivery": "out for delivery", "dropoff": "dropped off"},
+    "limit": {"confirmation": "Confirmation", "preparation": "Prep", "courier_pickup": "Courier pickup",
+              "customer_pickup": "Customer pickup", "delivery": "Delivery"},
+    "state": {"submitted": "Submitted", "confirmed": "Confirmed", "rejected": "Rejected", "ready": "Ready",
+              "in_transit": "In transit", "completed": "Completed", "cancelled": "Cancelled"},
+}

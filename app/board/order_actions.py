@@ -1,0 +1,154 @@
+"""Staff actions from the board's forms (htmx or plain POST), one order or several.
+
+Every action goes through app/actions.py (lifecycle, audit, OneTablet call, live push).
+A refused action answers the detail again with the reason inline and changes nothing;
+a plain (non-htmx) POST that worked is answered 303."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import actions, outbox
+from ..extensions import db
+from ..lifecycle import CANCEL_REASONS
+from ..models import OutboxMessage
+from .routes import bp, is_htmx, render_detail, respond
+
+
+class FormError(actions.ActionError):
+    """The form itself is incomplete (answered 422)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, 422)
+
+
+def _cancel_args(form) -> dict:
+    reason = form.get("reason", "")
+    details = (form.get("details") or "").strip() or None
+    if reason not in CANCEL_REASONS:
+        raise FormError(f"Choose a cancel reason: {', '.join(CANCEL_REASONS)}.")
+    if reason == "OTHER" and not details:
+        raise FormError("Say what happened: OTHER needs details.")
+    return {"reason": reason, "details": details}
+
+
+def _courier_id(form) -> int:
+    raw = form.get("courier_id", "")
+    if not raw.isdigit():
+        raise FormError("Choose a courier.")
+    return int(raw)
+
+
+NOTHING = "Already so: nothing changed."
+
+
+def _said(outcome, message: str) -> str:
+    return message if outcome.changed else NOTHING
+
+
+def _cancel(order_id, form, actor):
+    return _said(actions.cancel(order_id, actor=actor, **_cancel_args(form)), "Cancelled; OneTablet will be told.")
+
+
+def _assign(order_id, form, actor):
+    return _said(actions.assign_courier(order_id, courier_id=_courier_id(form), actor=actor),
+                 "Courier assigned; OneTablet will be told.")
+
+
+def _courier_status(order_id, form, actor):
+    status = form.get("status", "")
+    return _said(actions.courier_status(order_id, status=status, actor=actor),
+                 f"Courier status {status.replace('_', ' ')} posted.")
+
+
+def _picked_up(order_id, form, actor):
+    return _said(actions.picked_up(order_id, actor=actor), "Marked picked up.")
+
+
+def _override(order_id, form, actor):
+    if not current_user.can("manager"):
+        raise actions.ActionError("Only a manager can override an order.", 403)
+    reason = (form.get("reason") or "").strip()
+    if not reason:
+        raise FormError("An override needs a reason.")
+    return _said(actions.override(order_id, to_state=form.get("to_state", ""), reason=reason, actor=actor),
+                 "Override applied.")
+
+
+def _acknowledge(order_id, form, actor):
+    return _said(actions.acknowledge(order_id, actor=actor), "Acknowledged.")
+
+
+def _retry(order_id, form, actor):
+    raw = form.get("message_id", "")
+    message = db.session.get(OutboxMessage, int(raw)) if raw.isdigit() else None
+    if message is None or message.order_id != order_id or message.status != "failed":
+        raise FormError("That call is not a failed call of this order.")
+    retry = getattr(outbox, "retry", None)
+    if retry is None:
+        raise actions.ActionError("Retrying a failed call is not available yet.", 501)
+    retry(message.id, actor)
+    db.session.commit()
+    return "Call queued again."
+
+
+ACTIONS: dict[str, Callable] = {
+    "cancel": _cancel,
+    "courier": _assign,
+    "courier-status": _courier_status,
+    "picked-up": _picked_up,
+    "override": _override,
+    "acknowledge": _acknowledge,
+    "retry": _retry,
+}
+
+
+@bp.post("/orders/<path:order_id>/<any(" + ", ".join(f'"{a}"' for a in ACTIONS) + "):action>")
+@login_required
+def order_action(order_id, action):
+    """Apply one staff action to one order, then show its detail again."""
+    try:
+        notice = ACTIONS[action](order_id, request.form, current_user.actor)
+    except actions.ActionError as refusal:
+        return render_detail(order_id, status=refusal.status, error=str(refusal))
+    if not is_htmx():
+        flash(notice)
+        return redirect(url_for("board.order_detail", order_id=order_id), code=303)
+    return render_detail(order_id, notice=notice)
+
+
+@dataclass
+class Result:
+    order_id: str
+    ok: bool
+    message: str
+
+
+BULK = {"courier": _assign, "cancel": _cancel}
+
+
+@bp.post("/orders/bulk")
+@login_required
+def bulk():
+    """Apply one action to every selected order, each on its own; show each one's result."""
+    action = BULK.get(request.form.get("action", ""))
+    order_ids = list(dict.fromkeys(i for i in request.form.getlist("order_ids") if i))
+    results = []
+    if action is None or not order_ids:
+        status = 422
+        error = "Choose an action and at least one order."
+    else:
+        status, error = 200, None
+        for order_id in order_ids:
+            try:
+                results.append(Result(order_id, True, action(order_id, request.form, current_user.actor)))
+            except actions.ActionError as refusal:
+                results.append(Result(order_id, False, str(refusal)))
+    if not is_htmx():
+        flash(error or f"{sum(r.ok for r in results)} of {len(results)} orders done. " + " ".join(
+            f"{r.order_id}: {r.message}" for r in results if not r.ok))
+        return redirect(url_for("board.index"), code=303)
+    return respond(render_template("board/_bulk_result.html", results=results, error=error), status)

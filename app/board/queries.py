@@ -1,0 +1,186 @@
+"""What the board reads: columns of orders under the filters, failed calls, the attention
+list. Cheap with thousands of open orders: one indexed id query per column, then full rows
+(store and courier eager-loaded) only for the cards actually rendered."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Optional
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from .. import clock
+from ..extensions import db
+from ..lifecycle import (CANCELLED, COMPLETED, CONFIRMED, FULFILLMENT_TYPES, IN_TRANSIT, READY, REJECTED,
+                         SUBMITTED, TERMINAL)
+from ..models import Courier, Order, OutboxMessage, Store
+
+# Terminal orders stay on the board this long after they finish.
+RECENT = timedelta(hours=4)
+# Cards rendered per column; the rest arrive with "show all" (keeps the page light).
+CAP = 60
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the data-state hook
+    title: str
+    states: tuple[str, ...]
+    newest_first: bool = False  # terminal columns show the latest first; open ones the longest waiting
+
+
+COLUMNS = (
+    Column(SUBMITTED, "Submitted", (SUBMITTED,)),
+    Column(CONFIRMED, "Confirmed", (CONFIRMED,)),
+    Column(READY, "Ready", (READY,)),
+    Column(IN_TRANSIT, "In transit", (IN_TRANSIT,)),
+    Column(COMPLETED, "Completed", (COMPLETED,), newest_first=True),
+    Column("exceptions", "Rejected · cancelled", (REJECTED, CANCELLED), newest_first=True),
+)
+COLUMN_OF_STATE = {state: column.key for column in COLUMNS for state in column.states}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The board's filters, kept in the URL: ?store=&type=&overdue=1&q="""
+
+    store: str = ""
+    fulfillment: str = ""
+    overdue: bool = False
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        fulfillment = args.get("type", "")
+        return cls(
+            store=args.get("store", "").strip()[:255],
+            fulfillment=fulfillment if fulfillment in FULFILLMENT_TYPES else "",
+            overdue=args.get("overdue") in ("1", "on", "true"),
+            q=args.get("q", "").strip()[:255],
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.store or self.fulfillment or self.overdue or self.q)
+
+    def as_args(self) -> dict:
+        args = {"store": self.store, "type": self.fulfillment, "overdue": "1" if self.overdue else "", "q": self.q}
+        return {k: v for k, v in args.items() if v}
+
+    def where(self, stmt):
+        if self.store:
+            stmt = stmt.where(Order.store.has(Store.merchant_supplied_id == self.store))
+        if self.fulfillment:
+            stmt = stmt.where(Order.fulfillment_type == self.fulfillment)
+        if self.overdue:
+            stmt = stmt.where(Order.overdue_level > 0)
+        if self.q:
+            pattern = "%" + self.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            stmt = stmt.where(or_(func.lower(Order.id).like(pattern, escape="\\"),
+                                  func.lower(Order.customer_name).like(pattern, escape="\\")))
+        return stmt
+
+
+@dataclass
+class ColumnView:
+    column: Column
+    orders: list[Order] = field(default_factory=list)
+    more_ids: list[str] = field(default_factory=list)  # matching orders not rendered (past CAP)
+
+    @property
+    def count(self) -> int:
+        return len(self.orders) + len(self.more_ids)
+
+
+def _column_ids(column: Column, filters: Filters, now) -> list[str]:
+    stmt = select(Order.id).where(Order.state.in_(column.states))
+    if set(column.states) <= TERMINAL:
+        stmt = stmt.where(Order.state_changed_at >= now - RECENT)
+    order = (Order.state_changed_at.desc(), Order.id.desc()) if column.newest_first else (
+        Order.state_changed_at, Order.id)
+    return list(db.session.execute(filters.where(stmt).order_by(*order)).scalars())
+
+
+def load_orders(ids: list[str]) -> dict[str, Order]:
+    """Full rows with what a card shows, in one query."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Order).where(Order.id.in_(ids)).options(joinedload(Order.store), joinedload(Order.courier))
+    ).scalars()
+    return {o.id: o for o in rows}
+
+
+def board(filters: Filters, *, only: Optional[str] = None, everything: bool = False) -> list[ColumnView]:
+    """The columns under `filters` (just column `only` when given), CAP cards each unless
+    `everything`."""
+    now = clock.now()
+    columns = [c for c in COLUMNS if only in (None, c.key)]
+    ids = {c.key: _column_ids(c, filters, now) for c in columns}
+    shown = {key: (col_ids if everything else col_ids[:CAP]) for key, col_ids in ids.items()}
+    rows = load_orders([i for col_ids in shown.values() for i in col_ids])
+    return [ColumnView(c, [rows[i] for i in shown[c.key] if i in rows], ids[c.key][len(shown[c.key]):])
+            for c in columns]
+
+
+def failed_calls(order_ids) -> Counter:
+    """Order id -> number of outbox messages that gave up."""
+    order_ids = list(order_ids)
+    if not order_ids:
+        return Counter()
+    rows = db.session.execute(
+        select(OutboxMessage.order_id, func.count()).where(
+            OutboxMessage.status == "failed", OutboxMessage.order_id.in_(order_ids))
+        .group_by(OutboxMessage.order_id)
+    )
+    return Counter(dict(rows.all()))
+
+
+ATTENTION_LIMIT = 30
+
+
+def attention() -> dict:
+    """Overdue open orders (longest late first) and orders with failed calls: the
+    exceptions a dispatcher must act on, whatever the filters."""
+    overdue_q = select(Order).where(Order.overdue_level > 0, Order.state.not_in(TERMINAL))
+    overdue = db.session.execute(
+        overdue_q.options(joinedload(Order.store)).order_by(Order.overdue_since, Order.id).limit(ATTENTION_LIMIT)
+    ).scalars().all()
+    overdue_count = db.session.execute(select(func.count()).select_from(overdue_q.subquery())).scalar_one()
+    failed_q = (select(OutboxMessage.order_id, func.count().label("n"))
+                .where(OutboxMessage.status == "failed", OutboxMessage.order_id.is_not(None))
+                .group_by(OutboxMessage.order_id))
+    failed = db.session.execute(failed_q.order_by(OutboxMessage.order_id).limit(ATTENTION_LIMIT)).all()
+    failed_count = db.session.execute(select(func.count()).select_from(failed_q.subquery())).scalar_one()
+    return {"overdue": overdue, "overdue_count": overdue_count, "failed": failed, "failed_count": failed_count}
+
+
+def stores() -> list[Store]:
+    return list(db.session.execute(select(Store).order_by(Store.name, Store.merchant_supplied_id)).scalars())
+
+
+def active_couriers() -> list[tuple[Courier, int]]:
+    """The active fleet with how many open orders each carries, fewest first."""
+    load = (select(Order.courier_id, func.count().label("n"))
+            .where(Order.state.not_in(TERMINAL), Order.courier_id.is_not(None))
+            .group_by(Order.courier_id).subquery())
+    rows = db.session.execute(
+        select(Courier, func.coalesce(load.c.n, 0)).outerjoin(load, load.c.courier_id == Courier.id)
+        .where(Courier.is_active.is_(True)).order_by(func.coalesce(load.c.n, 0), Courier.name)
+    ).all()
+    return [(courier, n) for courier, n in rows]
+
+
+def detail(order_id: str) -> Optional[Order]:
+    return db.session.execute(
+        select(Order).where(Order.id == order_id).options(joinedload(Order.store), joinedload(Order.courier))
+    ).scalar_one_or_none()
+
+
+def failed_messages(order_id: str) -> list[OutboxMessage]:
+    return list(db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.order_id == order_id, OutboxMessage.status == "failed")
+        .order_by(OutboxMessage.id)).scalars())
+

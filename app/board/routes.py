@@ -1,0 +1,128 @@
+"""The board's pages: the kanban at `/`, a column in full, the attention strip, and an
+order's detail. Each renders the whole page, or only its fragment for htmx."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Blueprint, abort, make_response, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import clock
+from ..extensions import db
+from ..lifecycle import CANCEL_REASONS, COURIER_STATUSES, STATES, TERMINAL, is_delivery
+from ..models import MenuItem
+from . import cards, queries
+
+bp = Blueprint("board", __name__)
+bp.add_app_template_filter(cards.money, "money")
+bp.add_app_template_filter(cards.duration, "duration")
+bp.add_app_template_global(cards.since, "since")
+bp.add_app_template_global(cards.epoch_ms, "epoch_ms")
+bp.add_app_template_global(cards.alarming, "alarming")
+bp.add_app_template_global(cards.LABELS, "labels")
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def respond(body: str, status: int = 200):
+    """An answer that differs for htmx requests, and says so to caches."""
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _board_context(filters: queries.Filters) -> dict:
+    columns = queries.board(filters)
+    shown = [o.id for view in columns for o in view.orders]
+    return {"columns": columns, "failed": queries.failed_calls(shown), "filters": filters,
+            "now": clock.now(), "cap": queries.CAP}
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The live board: a column per state, exceptions apart; just the columns for htmx."""
+    filters = queries.Filters.from_args(request.args)
+    context = _board_context(filters)
+    if is_htmx():
+        return respond(render_template("board/_board.html", **context))
+    return respond(render_template(
+        "board/index.html", stores=queries.stores(), attention=queries.attention(),
+        couriers=queries.active_couriers(), reasons=CANCEL_REASONS, **context))
+
+
+@bp.get("/board/columns/<key>")
+@login_required
+def column(key):
+    """One column with every card (the "show all" of a capped column)."""
+    if key not in queries.COLUMN_OF_STATE.values():
+        abort(404)
+    filters = queries.Filters.from_args(request.args)
+    [view] = queries.board(filters, only=key, everything=True)
+    return respond(render_template("board/_column.html", view=view, filters=filters, now=clock.now(),
+                                   failed=queries.failed_calls(o.id for o in view.orders), cap=None))
+
+
+@bp.get("/board/attention")
+@login_required
+def attention():
+    """The strip of overdue orders and failed calls, refreshed after live updates."""
+    return respond(render_template("board/_attention.html", attention=queries.attention()))
+
+
+def store_zone(store) -> ZoneInfo:
+    try:
+        return ZoneInfo(store.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def detail_context(order, **extra) -> dict:
+    """Everything the detail panel shows and offers, for `order`."""
+    item_ids = [item.get("merchant_supplied_id") for category in order.payload.get("categories") or []
+                for item in category.get("items") or [] if isinstance(item, dict)]
+    names = dict(db.session.execute(
+        select(MenuItem.merchant_supplied_id, MenuItem.name)
+        .where(MenuItem.store_id == order.store_id, MenuItem.merchant_supplied_id.in_(item_ids))).all())
+    next_status = None
+    if order.courier_status in COURIER_STATUSES[:-1]:
+        next_status = COURIER_STATUSES[COURIER_STATUSES.index(order.courier_status) + 1]
+    return {
+        "o": order,
+        "p": order.payload,
+        "names": names,
+        "tz": store_zone(order.store),
+        "now": clock.now(),
+        "events": order.events,
+        "failed_messages": queries.failed_messages(order.id),
+        "couriers": queries.active_couriers(),
+        "reasons": CANCEL_REASONS,
+        "courier_statuses": COURIER_STATUSES,
+        "next_status": next_status,
+        "states": STATES,
+        "terminal": order.state in TERMINAL,
+        "delivery": is_delivery(order),
+        "is_manager": current_user.can("manager"),
+        "error": None,
+        "notice": None,
+        **extra,
+    }
+
+
+def render_detail(order_id: str, status: int = 200, **extra):
+    order = queries.detail(order_id)
+    if order is None:
+        abort(404, description=f"No order {order_id!r}.")
+    context = detail_context(order, **extra)
+    template = "board/_detail.html" if is_htmx() else "board/detail.html"
+    return respond(render_template(template, **context), status)
+
+
+@bp.get("/orders/<path:order_id>")
+@login_required
+def order_detail(order_id):
+    """An order's detail: items, customer, money, store time, courier, audit trail, actions."""
+    return render_detail(order_id)

@@ -1,0 +1,452 @@
+// The live board: Socket.IO updates (newest version wins), catch-up after a reconnect,
+// the order detail panel, bulk selection, alarms (sound + notification) and keyboard.
+// Cards arrive as server-rendered HTML; customer text is never put in the DOM as HTML here.
+(function () {
+  "use strict";
+
+  var REPEAT_MS = 30000; // an unseen alarm sounds again this often
+  var TICK_MS = 15000; // "time in state" refresh
+  var store = window.localStorage;
+
+  var board = null; // #board
+  var known = new Map(); // order id -> newest version seen (also for cards no longer shown)
+  var levels = new Map(); // order id -> overdue level last seen
+  var more = new Map(); // column key -> Set of ids the server left out (capped column)
+  var selected = new Set(); // ids picked for a bulk action
+  var reloading = false;
+  var buffered = []; // updates that arrive while the board reloads
+  var detailId = null;
+  var focusCancel = false;
+
+  function $(selector, root) { return (root || document).querySelector(selector); }
+  function $$(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
+  function cardOf(id) { return board && board.querySelector('[data-order-id="' + CSS.escape(id) + '"]'); }
+  function cardLevel(card) {
+    return card.classList.contains("lvl-2") ? 2 : card.hasAttribute("data-overdue") ? 1 : 0;
+  }
+
+  // --- the board's state, rebuilt from the DOM after each (re)load -------------------
+
+  function rebuild() {
+    board = document.getElementById("board");
+    if (!board) return;
+    more.clear();
+    $$("section[data-state]", board).forEach(function (col) {
+      var list = $(".cards", col);
+      more.set(col.dataset.state, new Set(JSON.parse(list.dataset.more || "[]")));
+    });
+    $$(".card", board).forEach(function (card) {
+      var id = card.dataset.orderId;
+      known.set(id, Math.max(known.get(id) || 0, +card.dataset.version));
+      levels.set(id, cardLevel(card));
+      var pick = $(".pick", card);
+      if (pick) pick.checked = selected.has(id);
+      if (id === detailId) card.classList.add("is-open");
+    });
+    counts();
+    tick();
+  }
+
+  function counts() {
+    $$("section[data-state]", board).forEach(function (col) {
+      var n = $$(".card", col).length + (more.get(col.dataset.state) || new Set()).size;
+      $(".count", col).textContent = n;
+    });
+  }
+
+  function matches(card) {
+    var f = board.dataset;
+    if (f.filterStore && card.dataset.store !== f.filterStore) return false;
+    if (f.filterType && card.dataset.type !== f.filterType) return false;
+    if (f.filterOverdue === "1" && !card.hasAttribute("data-overdue")) return false;
+    if (f.filterQ && card.dataset.search.indexOf(f.filterQ) < 0) return false;
+    return true;
+  }
+
+  // Same order as the server: open columns longest-waiting first, terminal ones newest first.
+  function before(a, b, newestFirst) {
+    var sa = +a.dataset.sort, sb = +b.dataset.sort;
+    var ia = a.dataset.orderId, ib = b.dataset.orderId;
+    var asc = sa < sb || (sa === sb && ia < ib);
+    return newestFirst ? !asc && !(sa === sb && ia === ib) : asc;
+  }
+
+  function place(col, card) {
+    var list = $(".cards", col);
+    var newestFirst = col.dataset.newestFirst === "1";
+    var next = $$(".card", list).find(function (other) { return before(card, other, newestFirst); });
+    var hidden = more.get(col.dataset.state);
+    if (!next && hidden && hidden.size) {
+      hidden.add(card.dataset.orderId); // past the rendered cards of a capped column
+      return false;
+    }
+    list.insertBefore(card, next || null);
+    return true;
+  }
+
+  function fromHtml(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
+  }
+
+  // --- live updates ---------------------------------------------------------------------
+
+  function applyUpdate(update) {
+    if (reloading) { buffered.push(update); return; }
+    if (!board) return;
+    var seen = known.get(update.id);
+    if (seen !== undefined && seen >= update.version) return; // stale or duplicate
+    known.set(update.id, update.version);
+
+    var old = cardOf(update.id);
+    var hadFocus = old && old === document.activeElement;
+    var before_level = old ? cardLevel(old) : (levels.get(update.id) || 0);
+    if (old) old.remove();
+    more.forEach(function (ids) { ids.delete(update.id); });
+
+    var card = fromHtml(update.html);
+    var col = update.column && board.querySelector('section[data-state="' + update.column + '"]');
+    if (card && col && matches(card) && place(col, card)) {
+      var pick = $(".pick", card);
+      if (pick) pick.checked = selected.has(update.id);
+      if (update.id === detailId) card.classList.add("is-open");
+      if (hadFocus) card.focus();
+      tickCard(card, Date.now());
+    }
+    counts();
+    levels.set(update.id, update.overdue_level || 0);
+
+    if (seen === undefined && update.state === "submitted" && update.alarm) {
+      alarm("New order " + update.id, card);
+    } else if ((update.overdue_level || 0) > before_level) {
+      alarm((update.overdue_level > 1 ? "Still overdue " : "Overdue ") + update.id, card);
+    }
+    if (update.id === detailId) refreshDetail(update.version);
+    htmx.trigger(document.body, "attention-refresh");
+  }
+
+  function finishReload() {
+    reloading = false;
+    var pending = buffered;
+    buffered = [];
+    pending.forEach(applyUpdate);
+  }
+
+  // After a disconnect (or on first connect: the page may be older than the socket) the
+  // board is loaded again, so it shows exactly what a fresh load shows.
+  function reloadBoard() {
+    if (!document.getElementById("board")) return Promise.resolve();
+    return htmx.ajax("GET", location.pathname + location.search, { target: "#board", swap: "outerHTML" });
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.target && event.detail.target.id === "board") { reloading = true; }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target && (event.detail.target.id === "board" || event.detail.elt.id === "board")) {
+      rebuild();
+      finishReload();
+    }
+    if (event.detail.target && event.detail.target.closest && event.detail.target.closest("section[data-state]")) {
+      rebuild(); // "show all" replaced a column
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (reloading && !event.detail.successful && event.detail.target && event.detail.target.id === "board") {
+      finishReload();
+    }
+  });
+
+  var conn = document.getElementById("conn");
+  function indicate(state, text) {
+    if (!conn) return;
+    conn.className = "conn conn-" + state;
+    conn.textContent = text;
+    conn.dataset.state = state;
+  }
+
+  function connect() {
+    if (typeof io === "undefined") { indicate("offline", "No live updates"); return null; }
+    var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 4000 });
+    socket.on("connect", function () {
+      indicate("live", "Live");
+      reloadBoard();
+    });
+    socket.on("disconnect", function () { indicate("reconnecting", "Reconnecting…"); });
+    socket.on("connect_error", function () { indicate("reconnecting", "Reconnecting…"); });
+    socket.on("order", applyUpdate);
+    socket.on("store", function () { htmx.trigger(document.body, "attention-refresh"); });
+    window.addEventListener("offline", function () { indicate("offline", "Offline"); });
+    return socket;
+  }
+
+  // --- detail panel ---------------------------------------------------------------------
+
+  var detail = document.getElementById("detail");
+
+  function openDetail(url, id) {
+    detailId = id || null;
+    $$(".card.is-open").forEach(function (c) { c.classList.remove("is-open"); });
+    if (id && cardOf(id)) cardOf(id).classList.add("is-open");
+    return htmx.ajax("GET", url, { target: "#detail-body", swap: "innerHTML" });
+  }
+
+  function closeDetail() {
+    detailId = null;
+    if (detail) detail.hidden = true;
+    $$(".card.is-open").forEach(function (c) { c.classList.remove("is-open"); });
+  }
+
+  function refreshDetail(version) {
+    var inner = $("#detail-body [data-detail-id]");
+    if (!inner || +inner.dataset.version >= version) return; // already shows this or newer
+    var active = document.activeElement;
+    if (active && detail.contains(active) && /INPUT|SELECT|TEXTAREA/.test(active.tagName)) {
+      inner.classList.add("is-stale"); // do not wipe what someone is typing
+      return;
+    }
+    htmx.ajax("GET", detailUrl(inner.dataset.detailId), { target: "#detail-body", swap: "innerHTML" });
+  }
+
+  function detailUrl(id) {
+    var card = cardOf(id);
+    var link = card && $("a.oid", card);
+    return link ? link.href : "/orders/" + encodeURIComponent(id);
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "detail-body" || !detail) return;
+    detail.hidden = false;
+    var inner = $("[data-detail-id]", detail);
+    if (inner) detailId = inner.dataset.detailId;
+    if (focusCancel) {
+      focusCancel = false;
+      var reason = $(".act-cancel select", detail);
+      if (reason) reason.focus();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target.closest("[data-close-detail]")) { closeDetail(); return; }
+    if (target.closest(".pick")) return; // selecting, not opening
+    var link = target.closest("a[data-open]");
+    if (link) {
+      event.preventDefault();
+      openDetail(link.href, link.closest("[data-result-for]") ? link.closest("[data-result-for]").dataset.resultFor : null);
+      return;
+    }
+    var card = target.closest(".card");
+    if (card && board && board.contains(card)) {
+      event.preventDefault();
+      card.focus();
+      openDetail(detailUrl(card.dataset.orderId), card.dataset.orderId);
+    }
+  });
+
+  // --- bulk selection -------------------------------------------------------------------
+
+  var bulk = document.getElementById("bulk-form");
+  function showSelection() {
+    if (!bulk) return;
+    bulk.hidden = selected.size === 0;
+    $("#bulk-count").textContent = selected.size;
+  }
+  function toggle(id, on) {
+    if (on) selected.add(id); else selected.delete(id);
+    var card = cardOf(id);
+    if (card && $(".pick", card)) $(".pick", card).checked = on;
+    showSelection();
+  }
+  document.addEventListener("change", function (event) {
+    var pick = event.target.closest(".pick");
+    if (pick) toggle(pick.value, pick.checked);
+  });
+  if (bulk) {
+    bulk.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.successful) {
+        Array.from(selected).forEach(function (id) { toggle(id, false); });
+      }
+    });
+    $("#bulk-clear").addEventListener("click", function () {
+      Array.from(selected).forEach(function (id) { toggle(id, false); });
+    });
+  }
+
+  // --- alarms: sound and notifications, each with an off switch -------------------------
+
+  var sound = document.getElementById("alert-sound");
+  var banner = document.getElementById("sound-banner");
+  var soundButton = document.getElementById("toggle-sound");
+  var notifyButton = document.getElementById("toggle-notify");
+  var soundOn = store.getItem("passline.sound") !== "off";
+  var notifyOn = store.getItem("passline.notify") === "on";
+
+  function showSwitches() {
+    if (soundButton) { soundButton.setAttribute("aria-pressed", soundOn); soundButton.textContent = soundOn ? "Sound on" : "Sound off"; }
+    if (notifyButton) {
+      var allowed = "Notification" in window && Notification.permission === "granted";
+      notifyButton.setAttribute("aria-pressed", notifyOn && allowed);
+      notifyButton.textContent = notifyOn && allowed ? "Notifications on" : "Notifications off";
+    }
+    if (banner && !soundOn) banner.hidden = true;
+  }
+
+  function play(volume) {
+    if (!sound || !soundOn) return Promise.resolve();
+    sound.volume = volume;
+    sound.currentTime = 0;
+    var attempt = sound.play();
+    if (!attempt) return Promise.resolve();
+    return attempt.then(function () {
+      if (banner) banner.hidden = true;
+      if (volume === 0) sound.pause();
+    }, function (error) {
+      if (error && error.name === "NotAllowedError" && banner) banner.hidden = false;
+    });
+  }
+
+  function notify(title, card) {
+    if (!notifyOn || !("Notification" in window) || Notification.permission !== "granted") return;
+    var body = card ? [$(".card-store", card), $(".cust", card), $(".total", card)]
+      .filter(Boolean).map(function (el) { return el.textContent.trim(); }).join(" · ") : "";
+    try { new Notification(title, { body: body, tag: title }); } catch (e) { /* some browsers need a service worker */ }
+  }
+
+  function alarm(title, card) {
+    play(1);
+    notify(title, card);
+  }
+
+  if (soundButton) soundButton.addEventListener("click", function () {
+    soundOn = !soundOn;
+    store.setItem("passline.sound", soundOn ? "on" : "off");
+    showSwitches();
+    if (soundOn) play(1);
+  });
+  if (notifyButton) notifyButton.addEventListener("click", function () {
+    if (!("Notification" in window)) { window.passlineToast("This browser has no notifications."); return; }
+    if (Notification.permission === "denied") {
+      window.passlineToast("Notifications are blocked for this site in the browser's settings.");
+      return;
+    }
+    if (Notification.permission !== "granted") {
+      Notification.requestPermission().then(function () { notifyOn = true; store.setItem("passline.notify", "on"); showSwitches(); });
+      return;
+    }
+    notifyOn = !notifyOn;
+    store.setItem("passline.notify", notifyOn ? "on" : "off");
+    showSwitches();
+  });
+  // A browser that blocks sound until the first click is asked once, silently, and said so.
+  document.addEventListener("click", function () {
+    if (banner && !banner.hidden) play(0);
+  });
+
+  // Alarms nobody has looked at repeat until someone opens or acknowledges the order.
+  setInterval(function () {
+    if (board && $("[data-alarm]", board)) play(1);
+  }, REPEAT_MS);
+
+  // --- time in state --------------------------------------------------------------------
+
+  function duration(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    if (seconds < 60) return seconds + "s";
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + "m";
+    var hours = Math.floor(minutes / 60);
+    minutes = minutes % 60;
+    if (hours < 24) return hours + "h" + (minutes < 10 ? "0" : "") + minutes + "m";
+    return Math.floor(hours / 24) + "d" + (hours % 24) + "h";
+  }
+  function tickCard(card, now) {
+    $$("[data-since]", card).forEach(function (el) {
+      el.textContent = duration((now - +el.dataset.since) / 1000);
+    });
+  }
+  function tick() {
+    if (!board) return;
+    var now = Date.now();
+    var recent = +board.dataset.recentMs;
+    $$('section[data-newest-first="1"] .card', board).forEach(function (card) {
+      if (now - +card.dataset.sort > recent) card.remove(); // finished long ago: off the board
+    });
+    $$(".card", board).forEach(function (card) { tickCard(card, now); });
+    counts();
+  }
+  setInterval(tick, TICK_MS);
+
+  // --- keyboard -------------------------------------------------------------------------
+
+  var help = document.getElementById("help");
+  function columnsWithCards() {
+    return $$("section[data-state]", board).map(function (col) { return $$(".card", col); });
+  }
+  function current() {
+    var active = document.activeElement;
+    return active && active.classList && active.classList.contains("card") && board.contains(active) ? active : null;
+  }
+  function move(dx, dy) {
+    var cols = columnsWithCards();
+    var card = current();
+    if (!card) {
+      var first = cols.find(function (c) { return c.length; });
+      if (first) first[0].focus();
+      return;
+    }
+    var ci = cols.findIndex(function (c) { return c.indexOf(card) >= 0; });
+    var ri = cols[ci].indexOf(card);
+    if (dy) {
+      var next = cols[ci][ri + dy];
+      if (next) next.focus();
+      return;
+    }
+    for (var c = ci + dx; c >= 0 && c < cols.length; c += dx) {
+      if (cols[c].length) { cols[c][Math.min(ri, cols[c].length - 1)].focus(); return; }
+    }
+  }
+  function acknowledge(card) {
+    htmx.ajax("POST", detailUrl(card.dataset.orderId) + "/acknowledge", { swap: "none", source: card });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || !board) return;
+    var typing = /INPUT|SELECT|TEXTAREA/.test(event.target.tagName);
+    if (event.key === "Escape") {
+      if (help && !help.hidden) help.hidden = true;
+      else closeDetail();
+      if (typing) event.target.blur();
+      return;
+    }
+    if (typing) return;
+    var card = current();
+    switch (event.key) {
+      case "j": case "ArrowDown": move(0, 1); break;
+      case "k": case "ArrowUp": move(0, -1); break;
+      case "h": case "ArrowLeft": move(-1, 0); break;
+      case "l": case "ArrowRight": move(1, 0); break;
+      case "Enter": if (card) openDetail(detailUrl(card.dataset.orderId), card.dataset.orderId); else return; break;
+      case "a": if (card) acknowledge(card); break;
+      case "c": if (card) { focusCancel = true; openDetail(detailUrl(card.dataset.orderId), card.dataset.orderId); } break;
+      case "x": if (card) toggle(card.dataset.orderId, !selected.has(card.dataset.orderId)); break;
+      case "/": $("#q").focus(); break;
+      case "?": if (help) help.hidden = !help.hidden; break;
+      default: return;
+    }
+    event.preventDefault();
+  });
+  if (help) {
+    $("#help-open").addEventListener("click", function () { help.hidden = !help.hidden; });
+    $("#help-close").addEventListener("click", function () { help.hidden = true; });
+  }
+
+  // --- start ----------------------------------------------------------------------------
+
+  rebuild();
+  showSwitches();
+  if (soundOn) play(0); // learn now whether the browser blocks sound
+  var socket = connect();
+  window.passlineBoard = { socket: socket, reload: reloadBoard, known: known };
+})();
