@@ -6,3 +6,8 @@ def register(app):
     from . import jobs
 
     app.cli.add_command(jobs.scheduler_command)  # `scheduler`: the jobs alone (SPEC §7)
+    from . import demo
+    from .onetablet import cli as onetablet_cli
+
+    onetablet_cli.register(app)  # `onetablet-sim`: a stand-in for OneTablet
+    demo.register(app)  # `demo`: Passline, the simulator and simulated customers

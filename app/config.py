@@ -58,6 +58,17 @@ def from_environment(instance_path: str) -> dict:
         "PASSLINE_OUTBOX_WORKER": env("PASSLINE_OUTBOX_WORKER", "auto"),
         "OUTBOX_MAX_ATTEMPTS": int(env("OUTBOX_MAX_ATTEMPTS") or 12),
         "OUTBOX_MAX_HOURS": float(env("OUTBOX_MAX_HOURS") or 24),
+        # Backoff after the n-th failure: a random wait below min(MAX, BASE·2^(n-1)) seconds.
+        "OUTBOX_BASE_DELAY_SECONDS": float(env("OUTBOX_BASE_DELAY_SECONDS") or 2),
+        "OUTBOX_MAX_DELAY_SECONDS": float(env("OUTBOX_MAX_DELAY_SECONDS") or 600),
+        "OUTBOX_POLL_SECONDS": float(env("OUTBOX_POLL_SECONDS") or 2),  # due retries are looked for
+        # A sender's claim on a message; must outlast connect + read timeout, so that a
+        # crashed sender's messages are taken over only once it cannot still be sending.
+        "OUTBOX_LOCK_SECONDS": float(env("OUTBOX_LOCK_SECONDS") or 60),
+        "OUTBOX_SENDERS": int(env("OUTBOX_SENDERS") or 4),  # sender threads per process
+        "OUTBOX_CONNECT_TIMEOUT_SECONDS": float(env("OUTBOX_CONNECT_TIMEOUT_SECONDS") or 3.05),
+        "OUTBOX_READ_TIMEOUT_SECONDS": float(env("OUTBOX_READ_TIMEOUT_SECONDS") or 10),
+        "CUSTOMER_WEBHOOK_SECRET": env("CUSTOMER_WEBHOOK_SECRET") or None,  # whsec_…
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -311,3 +311,45 @@ def frozen_clock(monkeypatch):
     clock = FrozenClock(datetime.now(timezone.utc).replace(microsecond=0))
     monkeypatch.setattr("app.clock.now", clock)
     return clock
+
+
+@pytest.fixture
+def onetablet(app):
+    """The OneTablet simulator's API on a free port, not started: OneTablet is down (its
+    port refuses connections) until the test calls `onetablet.start()`. Passline's
+    ONETABLET_API_URL points at it; `onetablet.calls` holds what it received."""
+    import socket
+
+    from app.onetablet.simulator import Simulator
+
+    with socket.socket() as probe:  # a port nothing listens on yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    simulator = Simulator(api_key=ONETABLET_KEY, webhook_secret=WEBHOOK_SECRET, port=port)
+    app.config["ONETABLET_API_URL"] = simulator.url
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def outbox_worker(app):
+    """An outbox worker without threads: `outbox_worker.drain()` sends what is due now."""
+    import random
+
+    from app.onetablet.worker import Worker
+
+    worker = Worker(app, senders=0, name="test-worker", rng=random.Random(7))
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def fast_passwords(monkeypatch):
+    """Cheap password hashes (one PBKDF2 round) for tests that log many people in: the real
+    scrypt hash costs ~0.2 s each time. Still a real hash, checked by the real code."""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    monkeypatch.setattr("app.users.generate_password_hash",
+                        partial(generate_password_hash, method="pbkdf2:sha256:1"))

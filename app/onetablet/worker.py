@@ -1,0 +1,335 @@
+"""The outbox worker: sends every queued call, retries what may succeed later, gives up
+on what cannot.
+
+A few sender threads per serving process. Each sleeps until a commit queued a message
+(an `after_commit` hook wakes it) or the poll interval passes (retries fall due), then
+claims one due message at a time, sends it outside any transaction, and records the
+outcome. A claim is a lease (`locked_by`, `locked_until`) taken in its own short
+transaction: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock of BEGIN IMMEDIATE
+on SQLite, so no two senders — threads or processes — hold the same message; a sender
+that dies mid-send loses its lease when `locked_until` passes and the message goes out
+again (OneTablet dedupes it by its Idempotency-Key). Messages of one order to one target
+leave in the order they were queued: a cancel never overtakes its order's create_order.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import event, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from .. import clock, orders, outbox
+from ..extensions import db
+from ..lifecycle import SUBMITTED
+from ..models import Order, OutboxMessage
+from . import policy
+from .client import Client, configured_targets
+
+log = logging.getLogger(__name__)
+
+NEEDS_CLIENT_ORDER_ID = ("cancel", "delivery_status")
+_running: list["Worker"] = []  # this process's workers, woken after a commit that queued a message
+_process_worker: Optional["Worker"] = None
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session):
+    if outbox.wants_wake(session):
+        for worker in list(_running):
+            worker.wake()
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What a sender needs from a claimed message, read inside the claim's transaction."""
+
+    id: int
+    target: str
+    kind: str
+    order_id: Optional[str]
+    method: str
+    path: str
+    payload: dict
+    idempotency_key: str
+
+
+class Worker:
+    def __init__(self, app, *, senders: Optional[int] = None, name: Optional[str] = None,
+                 rng: Optional[random.Random] = None):
+        self.app = app
+        self.config = app.config
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.senders = senders if senders is not None else self.config["OUTBOX_SENDERS"]
+        self.rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._wakeups: list[threading.Event] = []
+        self._threads: list[threading.Thread] = []
+
+    # --- threads ----------------------------------------------------------------------
+
+    def start(self) -> "Worker":
+        for number in range(self.senders):
+            wakeup = threading.Event()
+            wakeup.set()  # look at once: messages left by an earlier run
+            thread = threading.Thread(target=self._run, args=(wakeup, f"{self.name}/{number}"),
+                                      name=f"outbox-sender-{number}", daemon=True)
+            self._wakeups.append(wakeup)
+            self._threads.append(thread)
+        _running.append(self)
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def wake(self) -> None:
+        for wakeup in self._wakeups:
+            wakeup.set()
+
+    def stop(self, timeout: float = 15) -> None:
+        self._stop.set()
+        self.wake()
+        for thread in self._threads:
+            thread.join(timeout)
+        if self in _running:
+            _running.remove(self)
+
+    def _run(self, wakeup: threading.Event, sender: str) -> None:
+        client = Client(self.config)
+        try:
+            while not self._stop.is_set():
+                wakeup.wait(self.config["OUTBOX_POLL_SECONDS"])
+                wakeup.clear()  # before draining: a commit from now on wakes us again
+                try:
+                    self.drain(client, sender)
+                except Exception:  # a database hiccup must not end the thread
+                    log.exception("outbox sender %s failed; next look in %ss", sender,
+                                  self.config["OUTBOX_POLL_SECONDS"])
+        finally:
+            client.close()
+
+    # --- one pass ------------------------------------------------------------------------
+
+    def drain(self, client: Optional[Client] = None, sender: Optional[str] = None) -> int:
+        """Send every message that is due, one by one; returns how many were attempted."""
+        own_client = client is None
+        client = client or Client(self.config)
+        sender = sender or f"{self.name}/drain"
+        attempted = 0
+        try:
+            with self.app.app_context():
+                try:
+                    while not self._stop.is_set():
+                        claimed = self.claim(sender)
+                        if claimed is None:
+                            break
+                        self.send(client, claimed, sender)
+                        attempted += 1
+                finally:
+                    db.session.remove()
+        finally:
+            if own_client:
+                client.close()
+        return attempted
+
+    def claim(self, sender: str) -> Optional[Claimed]:
+        targets = configured_targets(self.config)
+        if not targets:
+            return None
+        now = clock.now()
+        earlier = aliased(OutboxMessage)
+        waits_for_earlier = exists().where(
+            earlier.order_id == OutboxMessage.order_id, earlier.target == OutboxMessage.target,
+            earlier.status == "pending", earlier.id < OutboxMessage.id)
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+                   or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+                   OutboxMessage.target.in_(targets), ~waits_for_earlier)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True, of=OutboxMessage)
+        )
+        message = db.session.execute(query).scalar_one_or_none()
+        if message is None:
+            db.session.rollback()
+            return None
+        if message.kind in NEEDS_CLIENT_ORDER_ID and not self._fill_client_order_id(message):
+            db.session.commit()
+            return self.claim(sender)
+        message.locked_by = sender
+        message.locked_until = now + timedelta(seconds=self.config["OUTBOX_LOCK_SECONDS"])
+        claimed = Claimed(id=message.id, target=message.target, kind=message.kind, order_id=message.order_id,
+                          method=message.method or "POST", path=message.path, payload=dict(message.payload),
+                          idempotency_key=message.idempotency_key)
+        db.session.commit()
+        return claimed
+
+    def _fill_client_order_id(self, message: OutboxMessage) -> bool:
+        """OneTablet's id is known only once create_order succeeded: put it in at send
+        time. False (and the message failed) when OneTablet never took the order."""
+        if message.payload.get("client_order_id") or message.order_id is None:
+            return True
+        client_order_id = db.session.execute(
+            select(Order.client_order_id).where(Order.id == message.order_id)).scalar_one_or_none()
+        if client_order_id:
+            message.payload = {**message.payload, "client_order_id": client_order_id}
+            return True
+        refused = db.session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.order_id == message.order_id,
+                                           OutboxMessage.kind == "create_order",
+                                           OutboxMessage.status == "failed")).first()
+        if refused is None:
+            return True  # sent, but OneTablet gave no id: send what we have
+        message.last_error = "not sent: OneTablet never accepted this order (its create_order failed)"
+        self._give_up(message, clock.now(), message.last_error)
+        return False
+
+    # --- send and record ---------------------------------------------------------------
+
+    def send(self, client: Client, claimed: Claimed, sender: str) -> policy.Verdict:
+        response = error = None
+        try:
+            response = client.deliver(target=claimed.target, method=claimed.method, path=claimed.path,
+                                      payload=claimed.payload, idempotency_key=claimed.idempotency_key)
+        except Exception as exc:  # requests' errors, and anything else: the next try may do better
+            error = exc
+        verdict = policy.judge(response, error, clock.now())
+        self.record(claimed, verdict, response, sender)
+        return verdict
+
+    def record(self, claimed: Claimed, verdict: policy.Verdict, response, sender: str) -> None:
+        message = db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.id == claimed.id).with_for_update()).scalar_one()
+        if message.status != "pending" or message.locked_by != sender:
+            # Our lease ran out and another sender took the message over: its outcome counts.
+            log.warning("outbox message %s: lease lost by %s, outcome %s not recorded",
+                        claimed.id, sender, verdict.outcome)
+            db.session.rollback()
+            return
+        now = clock.now()
+        message.attempts += 1
+        message.last_status_code = verdict.status_code
+        message.locked_by = message.locked_until = None
+        if response is not None:
+            message.response = _response_record(response)
+        if verdict.outcome == policy.SENT:
+            message.status, message.sent_at, message.last_error = "sent", now, None
+            if claimed.kind == "create_order" and claimed.order_id:
+                self._keep_client_order_id(claimed.order_id, response)
+        elif verdict.outcome == policy.RETRY:
+            message.last_error = verdict.error
+            when = policy.next_attempt(
+                attempts=message.attempts, now=now, started=_round_started(message), verdict=verdict,
+                max_attempts=self.config["OUTBOX_MAX_ATTEMPTS"], max_hours=self.config["OUTBOX_MAX_HOURS"],
+                base=self.config["OUTBOX_BASE_DELAY_SECONDS"], cap=self.config["OUTBOX_MAX_DELAY_SECONDS"],
+                rng=self.rng)
+            if when is None:
+                self._give_up(message, now, _gave_up_reason(message, verdict))
+            else:
+                message.next_attempt_at = when
+        else:
+            message.last_error = verdict.error
+            self._give_up(message, now, _refused_reason(message, verdict, response))
+        db.session.commit()
+
+    @staticmethod
+    def _keep_client_order_id(order_id: str, response) -> None:
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            log.warning("create_order for %s: OneTablet's answer is not a JSON object", order_id)
+            return
+        client_order_id = answer.get("client_order_id") or answer.get("id")  # older answers: id
+        if client_order_id is None:
+            log.warning("create_order for %s: no client_order_id in OneTablet's answer", order_id)
+            return
+        db.session.execute(update(Order).where(Order.id == order_id)
+                           .values(client_order_id=str(client_order_id)))
+
+    @staticmethod
+    def _give_up(message: OutboxMessage, now: datetime, reason: str) -> None:
+        """Failed for good: staff see it on the card (and may retry it); an order OneTablet
+        never took is rejected."""
+        message.status, message.failed_at = "failed", now
+        message.locked_by = message.locked_until = None
+        log.warning("outbox message %s (%s, order %s) failed: %s", message.id, message.kind,
+                    message.order_id, reason)
+        if message.order_id is None:
+            return
+        order = orders.get_for_update(message.order_id)
+        actor = "onetablet" if message.target == "onetablet" else "customer_app"
+        outbox.audit(order, "call_failed", actor=actor, detail={
+            "message_id": message.id, "kind": message.kind, "attempts": message.attempts,
+            "status_code": message.last_status_code, "error": reason})
+        if message.kind == "create_order" and order.state == SUBMITTED:
+            orders.apply(order, lambda lc, o: lc.reject(o, now=clock.now(), reason=reason),
+                         actor="onetablet", event="rejected", payload={"message_id": message.id})
+
+
+def _round_started(message: OutboxMessage) -> datetime:
+    """The give-up clock runs from the message's creation, or from its last failure once
+    staff retried it by hand (a fresh round)."""
+    return max(message.created_at, message.failed_at) if message.failed_at else message.created_at
+
+
+def _response_record(response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text[:2000]
+    return {"status": response.status_code, "body": body}
+
+
+def _answer_detail(response) -> str:
+    if response is None:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip()
+    if isinstance(body, dict):
+        for key in ("detail", "error", "message"):
+            if body.get(key):
+                return str(body[key])[:300]
+    return str(body)[:300]
+
+
+def _refused_reason(message: OutboxMessage, verdict: policy.Verdict, response) -> str:
+    detail = _answer_detail(response)
+    who = "OneTablet" if message.target == "onetablet" else "the customer webhook"
+    return f"{who} refused the {message.kind} call (HTTP {verdict.status_code})" + (f": {detail}" if detail else "")
+
+
+def _gave_up_reason(message: OutboxMessage, verdict: policy.Verdict) -> str:
+    who = "OneTablet" if message.target == "onetablet" else "the customer webhook"
+    last = f"HTTP {verdict.status_code}" if verdict.status_code else (verdict.error or "no answer")
+    return f"{who} could not take the {message.kind} call: gave up after {message.attempts} attempts (last: {last})"
+
+
+def start(app) -> Worker:
+    """The serving process's worker (app/background.py); one per process."""
+    global _process_worker
+    if _process_worker is None:
+        timeouts = app.config["OUTBOX_CONNECT_TIMEOUT_SECONDS"] + app.config["OUTBOX_READ_TIMEOUT_SECONDS"]
+        if app.config["OUTBOX_LOCK_SECONDS"] <= timeouts:
+            log.warning("OUTBOX_LOCK_SECONDS (%s) should exceed connect + read timeout (%s): a slow "
+                        "send could be taken over and sent twice", app.config["OUTBOX_LOCK_SECONDS"], timeouts)
+        _process_worker = Worker(app).start()
+    return _process_worker
+
+
+def stop() -> None:
+    """Stop the serving process's worker (the demo's Ctrl-C); a send in flight finishes."""
+    global _process_worker
+    if _process_worker is not None:
+        _process_worker.stop()
+        _process_worker = None
