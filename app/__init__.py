@@ -45,6 +45,9 @@ def _init_extensions(app: Flask) -> None:
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)
+    # SocketIO keeps an earlier init_app's message queue when the next passes none (tests
+    # build many apps in one process): forget it, so each app gets the queue it asks for.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode="threading",

@@ -353,3 +353,16 @@ def fast_passwords(monkeypatch):
 
     monkeypatch.setattr("app.users.generate_password_hash",
                         partial(generate_password_hash, method="pbkdf2:sha256:1"))
+
+
+def wait_for(condition, timeout: float = 10.0, every: float = 0.02):
+    """Poll `condition` until it returns something truthy (returned) or `timeout` seconds
+    pass (None): for what another thread or process does, never a bare sleep."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result or time.monotonic() > deadline:
+            return result or None
+        time.sleep(every)

@@ -72,6 +72,7 @@ class Worker:
         self._stop = threading.Event()
         self._wakeups: list[threading.Event] = []
         self._threads: list[threading.Thread] = []
+        self.passes = 0  # drains finished by the sender threads (tests wait on it)
 
     # --- threads ----------------------------------------------------------------------
 
@@ -111,6 +112,7 @@ class Worker:
                 except Exception:  # a database hiccup must not end the thread
                     log.exception("outbox sender %s failed; next look in %ss", sender,
                                   self.config["OUTBOX_POLL_SECONDS"])
+                self.passes += 1
         finally:
             client.close()
 
