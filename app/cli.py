@@ -11,3 +11,6 @@ def register(app):
 
     onetablet_cli.register(app)  # `onetablet-sim`: a stand-in for OneTablet
     demo.register(app)  # `demo`: Passline, the simulator and simulated customers
+    from .reports import seed
+
+    seed.register(app)  # `seed-history`: finished orders for report demos and benchmarks

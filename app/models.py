@@ -149,6 +149,8 @@ class OrderEvent(db.Model):
     """The audit trail: one row per change. Never updated, never deleted."""
 
     __tablename__ = "order_events"
+    # Reports count overdue rows by limit without reading the whole trail.
+    __table_args__ = (Index("ix_order_events_event_at", "event", "at"),)
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)

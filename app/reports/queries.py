@@ -19,7 +19,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, and_, case, cast, extract, func, literal_column, or_, select
+from sqlalchemy import (BigInteger, Column, Integer, MetaData, String, Table, and_, case, cast, extract, func, insert,
+                        literal_column, or_, select, text)
 
 from ..extensions import db
 from ..lifecycle import DELIVERY_TYPES, LIMITS
@@ -29,6 +30,7 @@ from .filters import Filters
 PERCENTILES = (50, 90)
 HISTOGRAM_BUCKET_S = 300  # end-to-end distribution in 5-minute buckets
 HISTOGRAM_LAST = 24  # the last bucket holds everything from 2 hours on
+MEASURES = ("confirm", "preparation", "lateness", "courier_pickup", "customer_pickup", "delivery", "end_to_end")
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,11 @@ def _dialect() -> str:
 
 
 def _epoch(column):
-    """Whole seconds since 1970 of a stored (naive UTC) timestamp."""
+    """Seconds since 1970 of a stored (naive UTC) timestamp, rounded to the second.
+    On SQLite through julianday(), ten times cheaper than strftime('%s')."""
     if _dialect() == "postgresql":
-        return cast(func.floor(extract("epoch", column)), BigInteger)
-    return cast(func.strftime("%s", column), Integer)
+        return cast(func.round(extract("epoch", column)), BigInteger)
+    return cast(func.round((func.julianday(column) - 2440587.5) * 86400.0), Integer)
 
 
 def _offset_at(tz: ZoneInfo, epoch: int) -> int:
@@ -156,9 +159,20 @@ def base(filters: Filters, guide: Guide):
     return stamps.subquery("stamps")
 
 
-def _within(stamps, guide: Guide) -> dict[str, Any]:
+def rows(filters: Filters, guide: Guide):
+    """The report's rows: `base()` plus, for each measure with a guide, `<measure>_ok`,
+    1 within the guide's timing, 0 past it, NULL without a value."""
+    stamps = base(filters, guide)
+    checks = {m: check for m, check in _within(stamps.c, guide).items() if check is not None}
+    return select(*[c for c in stamps.c if c.name not in ("ready_epoch", "preparation_deadline")],
+                  *[check.label(f"{m}_ok") for m, check in checks.items()])
+
+
+TEXT_COLUMNS = ("id", "state", "failure_reason", "cancel_reason", "cancelled_by")
+
+
+def _within(c, guide: Guide) -> dict[str, Any]:
     """For each measure, the 1/0 check against the guide (NULL where it has no value)."""
-    c = stamps.c
 
     def at_most(value, limit):
         return case((value.is_(None), None), (value <= limit, 1), else_=0)
@@ -176,12 +190,29 @@ def _within(stamps, guide: Guide) -> dict[str, Any]:
 
 
 class Report:
-    """The queries of one report: filters and guide fixed, one method per section."""
+    """The queries of one report: filters and guide fixed, one method per section.
+
+    Used as a context manager: the filtered orders are computed once into a temporary
+    table (one pass over the orders' index), which every section then aggregates."""
 
     def __init__(self, filters: Filters, guide: Guide):
         self.filters, self.guide = filters, guide
-        self.stamps = base(filters, guide)
-        self.within = _within(self.stamps, guide)
+        self.query = rows(filters, guide)
+        names = [c.name for c in self.query.selected_columns]
+        self.stamps = Table("report_rows", MetaData(), *[
+            Column(name, String(255) if name in TEXT_COLUMNS else BigInteger) for name in names
+        ], prefixes=["TEMPORARY"])
+        self.within = {m: self.stamps.c.get(f"{m}_ok") for m in MEASURES}
+
+    def __enter__(self) -> "Report":
+        connection = db.session.connection()
+        connection.execute(text("DROP TABLE IF EXISTS report_rows"))
+        self.stamps.create(connection)
+        connection.execute(insert(self.stamps).from_select(list(self.stamps.c.keys()), self.query))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        db.session.connection().execute(text("DROP TABLE IF EXISTS report_rows"))
 
     def _run(self, stmt) -> list[Any]:
         return list(db.session.execute(stmt))

@@ -115,21 +115,21 @@ def steps(guide: Guide) -> list[tuple[str, str, str, str]]:
 
 
 def build(filters: Filters, guide: Guide) -> list[Table]:
-    report = Report(filters, guide)
-    states = report.by_state()
-    total = sum(states.values())
-    return [
-        _summary(states, total),
-        _states(states, total),
-        _steps(report, guide),
-        _distribution(report),
-        _days(report, filters),
-        _hours(report),
-        _stores(report, filters),
-        _couriers(report),
-        _overdue(report),
-        *_reasons(report, total),
-    ]
+    with Report(filters, guide) as report:
+        states = report.by_state()
+        total = sum(states.values())
+        return [
+            _summary(states, total),
+            _states(states, total),
+            _steps(report, guide),
+            _distribution(report),
+            _days(report, filters),
+            _hours(report),
+            _stores(report, filters),
+            _couriers(report),
+            _overdue(report),
+            *_reasons(report, total),
+        ]
 
 
 def _summary(states: dict[str, int], total: int) -> Table:
