@@ -85,13 +85,9 @@ def _acknowledge(order_id, form, actor):
 def _retry(order_id, form, actor):
     raw = form.get("message_id", "")
     message = db.session.get(OutboxMessage, int(raw)) if raw.isdigit() else None
-    if message is None or message.order_id != order_id or message.status != "failed":
-        raise FormError("That call is not a failed call of this order.")
-    retry = getattr(outbox, "retry", None)
-    if retry is None:
-        raise actions.ActionError("Retrying a failed call is not available yet.", 501)
-    retry(message.id, actor)
-    db.session.commit()
+    if message is None or message.order_id != order_id:
+        raise FormError("That call is not one of this order's.")
+    outbox.retry(message.id, actor=actor)  # audits, pushes and commits
     return "Call queued again."
 
 

@@ -168,7 +168,7 @@
 
   function connect() {
     if (typeof io === "undefined") { indicate("offline", "No live updates"); return null; }
-    var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 4000 });
+    var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 2000 });
     socket.on("connect", function () {
       indicate("live", "Live");
       reloadBoard();
@@ -206,8 +206,22 @@
       inner.classList.add("is-stale"); // do not wipe what someone is typing
       return;
     }
-    htmx.ajax("GET", detailUrl(inner.dataset.detailId), { target: "#detail-body", swap: "innerHTML" });
+    htmx.ajax("GET", detailUrl(inner.dataset.detailId),
+      { target: "#detail-body", swap: "innerHTML", headers: { "X-Passline-Refresh": "1" } });
   }
+
+  // A refresh never replaces the detail with an older or equal version of the same order
+  // (an action's answer, with its message, may already show it).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var config = event.detail.requestConfig;
+    if (event.detail.target.id !== "detail-body" || !config || !config.headers["X-Passline-Refresh"]) return;
+    var shown = $("#detail-body [data-detail-id]");
+    var fresh = fromHtml(event.detail.serverResponse || "");
+    if (shown && fresh && fresh.dataset && fresh.dataset.detailId === shown.dataset.detailId &&
+        +fresh.dataset.version <= +shown.dataset.version) {
+      event.detail.shouldSwap = false;
+    }
+  });
 
   function detailUrl(id) {
     var card = cardOf(id);

@@ -1,0 +1,143 @@
+"""Shared Playwright helpers: headless Debian Chromium against a real Passline server.
+
+Skipped only where /usr/bin/chromium is absent and PASSLINE_REQUIRE_BROWSER is unset
+(.ci/run sets it and installs Chromium, so CI never skips). Playwright's own browsers are
+never downloaded: we point it at the system Chromium.
+
+    from browser import browser, logged_in, wait_live, board_snapshot   # fixtures + helpers
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import requests
+
+from app import users
+from app.extensions import db
+from conftest import PLATFORM_KEY, order_body, signed_headers
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+TIMEOUT_MS = 5000  # every wait on the DOM is bounded
+
+
+def require_browser() -> None:
+    if not os.path.exists(CHROMIUM) and not os.environ.get("PASSLINE_REQUIRE_BROWSER"):
+        pytest.skip(f"{CHROMIUM} is not installed")
+
+
+@pytest.fixture
+def browser():
+    """A fresh headless Chromium per test (contexts inside it are separate sessions)."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def logged_in(browser, base_url: str, username: str, password: str, *, path: str = "/"):
+    """A new browser context (its own cookies) logged in through the real form, on `path`.
+    Any JavaScript dialog (an XSS firing alert()) is recorded on `page.dialogs`."""
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.dialogs = []
+    page.errors = []
+
+    def on_dialog(dialog):
+        page.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    # A CSP violation or a failed script shows as a console error: tests assert there is none.
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    page.goto(base_url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(base_url + "/")
+    if path != "/":
+        page.goto(base_url + path)
+    return page
+
+
+def wait_live(page) -> None:
+    """Until the board's socket is connected and its first catch-up load has settled."""
+    page.wait_for_selector('#conn[data-state="live"]', timeout=TIMEOUT_MS)
+    page.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=TIMEOUT_MS)
+
+
+def card(page, order_id: str, column: str | None = None) -> str:
+    """The CSS selector of an order's card (inside `column` when given)."""
+    inner = f'[data-order-id="{order_id}"]'
+    return f'section[data-state="{column}"] {inner}' if column else inner
+
+
+def wait_card_in(page, order_id: str, column: str, timeout: int = TIMEOUT_MS) -> None:
+    page.wait_for_selector(card(page, order_id, column), timeout=timeout)
+
+
+def board_snapshot(page) -> dict:
+    """{column: {order id: (version, text without the ticking ages)}} as the page shows it."""
+    return page.evaluate("""() => {
+        const out = {};
+        document.querySelectorAll('#board section[data-state]').forEach(col => {
+            const cards = {};
+            col.querySelectorAll('[data-order-id]').forEach(card => {
+                const copy = card.cloneNode(true);
+                copy.querySelectorAll('[data-since]').forEach(el => el.remove());
+                cards[card.dataset.orderId] = [card.dataset.version, copy.textContent.replace(/\\s+/g, ' ').trim()];
+            });
+            out[col.dataset.state] = {cards, count: col.querySelector('.count').textContent.trim()};
+        });
+        return out;
+    }""")
+
+
+PASSWORD = "correct horse"  # of the staff_accounts
+
+
+@pytest.fixture
+def staff_accounts(app, fast_passwords):
+    """Dispatchers dana and eli, manager maya; all with PASSWORD."""
+    with app.app_context():
+        for name, role in (("dana", "dispatcher"), ("eli", "dispatcher"), ("maya", "manager")):
+            users.create_user(name, role=role, password=PASSWORD)
+        db.session.commit()
+
+
+class Remote:
+    """The customer app and OneTablet, calling the live server over real HTTP."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def create(self, **kw) -> str:
+        body = order_body(**kw)
+        answer = requests.post(self.url + "/api/orders", json=body, timeout=5,
+                               headers={"Authorization": f"Bearer {PLATFORM_KEY}"})
+        assert answer.status_code == 201, answer.text
+        return body["id"]
+
+    def webhook(self, path: str, body: dict) -> None:
+        raw = json.dumps(body)
+        answer = requests.patch(self.url + "/onetablet" + path, data=raw, headers=signed_headers(raw), timeout=5)
+        assert answer.status_code == 200, answer.text
+
+    def confirm(self, order_id):
+        self.webhook(f"/orders/{order_id}", {"merchant_supplied_id": f"R-{order_id}", "order_status": "success"})
+
+    def ready(self, order_id):
+        self.webhook(f"/orders/{order_id}/events/order_ready_for_pickup", {"merchant_supplied_id": f"R-{order_id}"})
+
+
+@pytest.fixture
+def remote(live_server, menu):
+    return Remote(live_server.url)

@@ -1,0 +1,84 @@
+"""The board in real browsers: live moves reach every open board, and a board that lost
+its connection catches up to exactly what a fresh load shows."""
+import time
+
+import pytest
+
+from app import actions
+from browser import (PASSWORD, board_snapshot, browser, card, logged_in, remote, staff_accounts,  # noqa: F401
+                     wait_card_in, wait_live)
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_signed_webhook_moves_the_card_in_two_browsers_within_a_second(live_server, remote, browser,
+                                                                       staff_accounts):
+    order_id = remote.create()
+    pages = [logged_in(browser, live_server.url, name, PASSWORD) for name in ("dana", "eli")]
+    for page in pages:
+        wait_live(page)
+        wait_card_in(page, order_id, "submitted")
+
+    remote.confirm(order_id)
+    sent = time.monotonic()
+    for page in pages:
+        left_ms = max(1, int(1000 - (time.monotonic() - sent) * 1000))
+        wait_card_in(page, order_id, "confirmed", timeout=left_ms)
+        assert page.locator(card(page, order_id)).count() == 1  # moved, not copied
+        assert page.locator('section[data-state="submitted"] .count').inner_text() == "0"
+        assert page.locator('section[data-state="confirmed"] .count').inner_text() == "1"
+        assert page.dialogs == [] and page.errors == []
+
+
+def test_an_older_update_never_overwrites_a_newer_card(live_server, remote, browser, staff_accounts):
+    order_id = remote.create()
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    wait_live(page)
+    remote.confirm(order_id)
+    remote.ready(order_id)
+    wait_card_in(page, order_id, "ready")
+    stale = page.evaluate("""(id) => {
+        const card = document.querySelector(`[data-order-id="${CSS.escape(id)}"]`);
+        const html = card.outerHTML.replace(/data-version="\\d+"/, 'data-version="1"');
+        return html;
+    }""", order_id)
+    # Replay the first (oldest) version of the card as if it arrived late.
+    page.evaluate("""([id, html]) => window.passlineBoard.socket.listeners('order')[0](
+        {id, version: 1, state: 'submitted', column: 'submitted', html: html.replace('s-ready', 's-submitted')})""",
+                  [order_id, stale])
+    assert page.locator(card(page, order_id, "ready")).count() == 1
+    assert page.locator(card(page, order_id, "submitted")).count() == 0
+
+
+def test_a_board_that_lost_its_connection_shows_what_a_fresh_load_shows(app, live_server, remote, browser,
+                                                                       staff_accounts):
+    confirmed, cancelled, waiting = remote.create(), remote.create(), remote.create()
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    wait_live(page)
+    for order_id in (confirmed, cancelled, waiting):
+        wait_card_in(page, order_id, "submitted")
+
+    page.context.set_offline(True)
+    page.evaluate("window.passlineBoard.socket.io.engine.close()")  # the network drops the socket
+    page.wait_for_selector('#conn[data-state="reconnecting"]')
+
+    remote.confirm(confirmed)
+    remote.ready(confirmed)
+    with app.app_context():
+        actions.cancel(cancelled, reason="KITCHEN_BUSY", details=None, actor="staff:eli")
+    arrived = remote.create()
+    # Offline, the page heard none of it.
+    assert page.locator(card(page, confirmed, "submitted")).count() == 1
+    assert page.locator(card(page, arrived)).count() == 0
+
+    page.context.set_offline(False)
+    wait_card_in(page, confirmed, "ready")
+    wait_live(page)
+
+    fresh = page.context.new_page()
+    fresh.goto(live_server.url + "/")
+    expected = board_snapshot(fresh)
+    assert board_snapshot(page) == expected
+    assert set(expected["ready"]["cards"]) == {confirmed}
+    assert set(expected["exceptions"]["cards"]) == {cancelled}
+    assert set(expected["submitted"]["cards"]) == {waiting, arrived}
