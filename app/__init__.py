@@ -74,3 +74,6 @@ def _register_blueprints(app: Flask) -> None:
     from . import board
 
     board.init_app(app)  # / (the live board), order detail and actions, Socket.IO connect
+    from . import staff
+
+    staff.register(app)  # /couriers, /stores, /refunds, /webhooks, /users

@@ -13,19 +13,23 @@ RANK = {role: i for i, role in enumerate(ROLES)}
 
 
 class UserError(ValueError):
-    pass
+    """A refused account change; `field` names the form field at fault (for inline errors)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def create_user(username: str, *, role: str, password: str) -> User:
     username = (username or "").strip()
     if not username or len(username) > 80:
-        raise UserError("a username is 1 to 80 characters")
+        raise UserError("a username is 1 to 80 characters", "username")
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
+        raise UserError(f"role must be one of {', '.join(ROLES)}", "role")
     if len(password or "") < 8:
-        raise UserError("a password is at least 8 characters")
+        raise UserError("a password is at least 8 characters", "password")
     if db.session.execute(select(User.id).where(User.username == username)).first():
-        raise UserError(f"user {username!r} already exists")
+        raise UserError(f"user {username!r} already exists", "username")
     user = User(username=username, role=role, password_hash=generate_password_hash(password))
     db.session.add(user)
     return user

@@ -355,6 +355,36 @@ def fast_passwords(monkeypatch):
                         partial(generate_password_hash, method="pbkdf2:sha256:1"))
 
 
+class StaffBrowser:
+    """A staff member's session through the test client: log in with a role, then post
+    forms the way the pages do (CSRF token included, optionally as htmx)."""
+
+    def __init__(self, auth, client):
+        self.auth, self.client, self._token = auth, client, None
+
+    def login(self, role="dispatcher", username=None):
+        username = username or f"{role}-{uuid.uuid4().hex[:6]}"
+        self.auth.login(username, role=role)
+        self._token = csrf_token(self.client)
+        self.username = username
+        return self
+
+    def get(self, path, htmx=False, **kw):
+        return self.client.get(path, headers={"HX-Request": "true"} if htmx else {}, **kw)
+
+    def post(self, path, data=None, htmx=False, csrf=True):
+        data = dict(data or {})
+        if csrf:
+            data["csrf_token"] = self._token
+        return self.client.post(path, data=data, headers={"HX-Request": "true"} if htmx else {})
+
+
+@pytest.fixture
+def staff(auth, client):
+    """`staff.login("manager")`, then `staff.post(path, {...})` with its CSRF token."""
+    return StaffBrowser(auth, client)
+
+
 def wait_for(condition, timeout: float = 10.0, every: float = 0.02):
     """Poll `condition` until it returns something truthy (returned) or `timeout` seconds
     pass (None): for what another thread or process does, never a bare sleep."""

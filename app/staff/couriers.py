@@ -1,0 +1,137 @@
+"""/couriers: the fleet. Add a courier, deactivate or reactivate one, and see who is
+carrying what right now. A courier still carrying orders is deactivated only once the
+dispatcher confirms a warning that names those orders."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from flask import Blueprint, abort, request
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..auth import role_required
+from ..extensions import db
+from ..lifecycle import TERMINAL
+from ..models import Courier, Order
+from . import respond, saved
+
+bp = Blueprint("couriers", __name__, url_prefix="/couriers")
+
+PAGE, FRAGMENT = "couriers/index.html", "couriers/_fleet.html"
+# What a person types for a phone number; OneTablet hands it to the restaurant as is.
+PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
+
+
+def validate(form) -> tuple[dict, dict]:
+    """The new courier's fields, and an error per field that is wrong."""
+    values = {"name": form.get("name", "").strip(), "phone": form.get("phone", "").strip()}
+    errors = {}
+    if not values["name"]:
+        errors["name"] = "Enter the courier's name."
+    elif len(values["name"]) > 255:
+        errors["name"] = "A name is at most 255 characters."
+    if not values["phone"]:
+        errors["phone"] = "Enter a phone number: the restaurant sees it with the order."
+    elif not PHONE.match(values["phone"]) or sum(c.isdigit() for c in values["phone"]) < 7:
+        errors["phone"] = "A phone number is digits, spaces, ( ) - and an optional leading +."
+    return values, errors
+
+
+def carrying(courier_ids) -> dict[int, list[Order]]:
+    """Each courier's open orders (not rejected, completed or cancelled), oldest change first."""
+    if not courier_ids:
+        return {}
+    rows = db.session.execute(
+        select(Order).options(joinedload(Order.store))
+        .where(Order.courier_id.in_(courier_ids), Order.state.not_in(TERMINAL))
+        .order_by(Order.state_changed_at)
+    ).scalars()
+    by_courier = defaultdict(list)
+    for order in rows:
+        by_courier[order.courier_id].append(order)
+    return by_courier
+
+
+def fleet(**extra) -> dict:
+    """Everything the fleet section shows: active couriers first, then inactive ones."""
+    couriers = db.session.execute(
+        select(Courier).order_by(Courier.is_active.desc(), Courier.name, Courier.id)
+    ).scalars().all()
+    loads = carrying([c.id for c in couriers])
+    active = [c for c in couriers if c.is_active]
+    context = {
+        "couriers": couriers,
+        "loads": loads,
+        "counts": {
+            "active": len(active),
+            "busy": sum(1 for c in active if loads.get(c.id)),
+            "free": sum(1 for c in active if not loads.get(c.id)),
+            "orders": sum(len(orders) for orders in loads.values()),
+        },
+        "values": {},
+        "errors": {},
+        "warning": None,
+        "notice": None,
+    }
+    context.update(extra)
+    return context
+
+
+def _locked(courier_id: int) -> Courier:
+    courier = db.session.execute(
+        select(Courier).where(Courier.id == courier_id).with_for_update()
+    ).scalar_one_or_none()
+    if courier is None:
+        abort(404, description=f"No courier {courier_id}.")
+    return courier
+
+
+def _saved(message: str):
+    return saved(message, "couriers.index", FRAGMENT, fleet)
+
+
+@bp.get("")
+@role_required("dispatcher")
+def index():
+    """The fleet and who is carrying what."""
+    return respond(PAGE, FRAGMENT, **fleet())
+
+
+@bp.post("")
+@role_required("dispatcher")
+def add():
+    """Add a courier to the fleet (active at once)."""
+    values, errors = validate(request.form)
+    if errors:
+        return respond(PAGE, FRAGMENT, status=422, **fleet(values=values, errors=errors))
+    db.session.add(Courier(name=values["name"], phone=values["phone"], is_active=True))
+    return _saved(f"Added {values['name']}.")
+
+
+@bp.post("/<int:courier_id>/deactivate")
+@role_required("dispatcher")
+def deactivate(courier_id):
+    """Take a courier off the fleet; one still carrying orders needs `confirm=yes`."""
+    courier = _locked(courier_id)
+    if not courier.is_active:
+        db.session.rollback()
+        return _saved(f"{courier.name} was already inactive.")
+    open_orders = carrying([courier.id]).get(courier.id, [])
+    if open_orders and request.form.get("confirm") != "yes":
+        db.session.rollback()
+        return respond(PAGE, FRAGMENT, status=409,
+                       **fleet(warning={"courier": courier, "orders": open_orders}))
+    courier.is_active = False
+    note = f" They still carry {len(open_orders)} order(s) until reassigned." if open_orders else ""
+    return _saved(f"Deactivated {courier.name}.{note}")
+
+
+@bp.post("/<int:courier_id>/reactivate")
+@role_required("dispatcher")
+def reactivate(courier_id):
+    """Put a courier back on the fleet."""
+    courier = _locked(courier_id)
+    courier.is_active = True
+    return _saved(f"{courier.name} is active again.")
+

@@ -1,0 +1,77 @@
+"""/webhooks: the log of every webhook OneTablet sent, with its verdict, for when a
+dispatcher asks "did OneTablet tell us?". Filter by order, store, verdict and kind; the raw
+body and headers open on demand. Pages go by keyset (`before` = the last id shown), so a
+page is one indexed range read however long the log grows."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, request
+from sqlalchemy import select
+
+from ..auth import role_required
+from ..extensions import db
+from ..models import WebhookReceipt
+from . import respond
+
+bp = Blueprint("webhook_log", __name__, url_prefix="/webhooks")
+
+PAGE_SIZE = 50
+VERDICTS = ("applied", "duplicate", "refused")
+# The kinds app/webhooks/routes.py records, one per webhook path.
+KINDS = ("order_confirmation", "order_ready", "order_cancellation", "store_status", "store_items", "store_menu")
+_FILTERS = {"order": WebhookReceipt.order_id, "store": WebhookReceipt.store_ref,
+            "verdict": WebhookReceipt.verdict, "kind": WebhookReceipt.kind}
+
+
+def filters(args) -> dict[str, str]:
+    """The filters in the URL that are set, trimmed; unknown verdicts and kinds are dropped."""
+    chosen = {name: args.get(name, "").strip() for name in _FILTERS}
+    if chosen["verdict"] not in VERDICTS:
+        chosen["verdict"] = ""
+    if chosen["kind"] not in KINDS:
+        chosen["kind"] = ""
+    return {name: value for name, value in chosen.items() if value}
+
+
+def page(chosen: dict[str, str], before: int | None) -> tuple[list[WebhookReceipt], int | None]:
+    """Newest first; returns the rows and the `before` of the next (older) page, if any."""
+    query = select(WebhookReceipt).order_by(WebhookReceipt.id.desc()).limit(PAGE_SIZE + 1)
+    for name, value in chosen.items():
+        query = query.where(_FILTERS[name] == value)
+    if before is not None:
+        query = query.where(WebhookReceipt.id < before)
+    rows = db.session.execute(query).scalars().all()
+    older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    return rows[:PAGE_SIZE], older
+
+
+def formatted(body: str) -> str | None:
+    """The body as indented JSON, when it is JSON and the indentation helps a reader."""
+    try:
+        pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return None
+    return pretty if pretty != body else None
+
+
+@bp.get("")
+@role_required("dispatcher")
+def index():
+    """Every webhook received, newest first, filterable."""
+    chosen = filters(request.args)
+    before = request.args.get("before", type=int)
+    rows, older = page(chosen, before)
+    return respond("webhooks/index.html", "webhooks/_log.html", rows=rows, chosen=chosen, before=before,
+                   older=older, verdicts=VERDICTS, kinds=KINDS, page_size=PAGE_SIZE)
+
+
+@bp.get("/<int:receipt_id>")
+@role_required("dispatcher")
+def show(receipt_id):
+    """One webhook's headers and raw body (an htmx fragment, or a page of its own)."""
+    receipt = db.session.get(WebhookReceipt, receipt_id)
+    if receipt is None:
+        abort(404, description=f"No webhook {receipt_id} in the log.")
+    return respond("webhooks/show.html", "webhooks/_receipt.html", receipt=receipt,
+                   pretty=formatted(receipt.body))

@@ -1,0 +1,80 @@
+"""/users (admin): add staff, disable and enable them; a disabled account's sessions stop."""
+import pytest
+
+from app.extensions import db
+from app.models import User
+from tests.conftest import csrf_token
+
+pytestmark = pytest.mark.usefixtures("fast_passwords")  # many logins per module
+
+
+def user_id(app, username) -> int:
+    with app.app_context():
+        return db.session.query(User).filter_by(username=username).one().id
+
+
+def test_an_admin_adds_a_dispatcher_who_can_then_log_in(app, staff, auth):
+    staff.login("admin")
+    response = staff.post("/users", {"username": "nia", "role": "dispatcher", "password": "long enough"})
+    assert response.status_code == 303
+    page = staff.get("/users").get_data(as_text=True)
+    assert 'data-user="nia"' in page and "Added dispatcher nia." in page
+    with app.app_context():
+        nia = db.session.query(User).filter_by(username="nia").one()
+        assert nia.role == "dispatcher" and "long enough" not in nia.password_hash
+    fresh = app.test_client()
+    login = fresh.post("/login", data={"username": "nia", "password": "long enough",
+                                       "csrf_token": csrf_token(fresh)})
+    assert login.status_code == 303
+
+
+@pytest.mark.parametrize("form, field, message", [
+    ({"username": "nia", "role": "dispatcher", "password": "short"}, "password", "at least 8 characters"),
+    ({"username": "", "role": "dispatcher", "password": "long enough"}, "username", "1 to 80 characters"),
+    ({"username": "nia", "role": "overlord", "password": "long enough"}, "role", "Role must be one of"),
+])
+def test_a_wrong_account_field_is_refused_inline(app, staff, form, field, message):
+    staff.login("admin", username="root")
+    response = staff.post("/users", form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in page[page.index(f'data-error="{field}"'):][:200]
+    assert "short" not in page.split('name="password"')[1][:40]  # the password is not echoed
+    with app.app_context():
+        assert db.session.query(User).count() == 1
+
+
+def test_a_taken_username_is_refused(staff):
+    staff.login("admin", username="root")
+    response = staff.post("/users", {"username": "root", "role": "admin", "password": "long enough"})
+    assert response.status_code == 422 and "already exists" in response.get_data(as_text=True)
+
+
+def test_a_disabled_users_session_stops_working_and_enabling_restores_the_account(app, staff, auth):
+    from tests.conftest import Auth
+
+    other = app.test_client()
+    Auth(app, other).login("nia", role="dispatcher")
+    assert other.get("/couriers").status_code == 200
+
+    staff.login("admin", username="root")
+    assert staff.post(f"/users/{user_id(app, 'nia')}/disable").status_code == 303
+    kicked = other.get("/couriers")
+    assert kicked.status_code == 302 and "/login" in kicked.headers["Location"]
+    relogin = other.post("/login", data={"username": "nia", "password": "correct horse",
+                                         "csrf_token": csrf_token(other)})
+    assert relogin.status_code == 401
+
+    assert staff.post(f"/users/{user_id(app, 'nia')}/enable").status_code == 303
+    Auth(app, other).login("nia", create=False)
+    assert other.get("/couriers").status_code == 200
+
+
+def test_an_admin_cannot_disable_their_own_account(app, staff):
+    staff.login("admin", username="root")
+    page = staff.get("/users").get_data(as_text=True)
+    assert f"/users/{user_id(app, 'root')}/disable" not in page
+    response = staff.post(f"/users/{user_id(app, 'root')}/disable")
+    assert response.status_code == 409 and "cannot disable your own account" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, user_id(app, "root")).is_enabled
