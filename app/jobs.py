@@ -68,7 +68,7 @@ def start(app) -> BackgroundScheduler:
     """The in-process scheduler of a serving process (app/background.py)."""
     scheduler = build(app)
     scheduler.start()
-    atexit.register(scheduler.shutdown, wait=False)
+    atexit.register(lambda: scheduler.running and scheduler.shutdown(wait=False))
     app.extensions["passline_scheduler"] = scheduler
     return scheduler
 

@@ -23,7 +23,9 @@ from .extensions import db
 from .models import Order
 
 ACTOR = "scheduler"
-BATCH_SIZE = 200  # one transaction per batch: on SQLite, writers wait at most one batch
+# One transaction per batch. On SQLite a webhook waits for the batch in progress, and each
+# flag costs ~1 ms (audit row, update, live card), so a batch stays well under a second.
+BATCH_SIZE = 100
 # pg_try_advisory_xact_lock key: any constant no other lock uses ("overdue" in ASCII).
 LOCK_KEY = 0x6F7665726475
 

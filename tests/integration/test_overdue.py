@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from app import actions, overdue
 from app.extensions import db, socketio
-from tests.conftest import order_body
+from tests.conftest import order_body, wait_for
 from tests.integration.test_actions import courier  # noqa: F401  (a fixture)
 
 
@@ -197,3 +197,24 @@ def test_a_tick_reads_due_orders_through_the_next_alarm_index(app):
             plan = [row[-1] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
             assert any("USING INDEX ix_orders_next_alarm_at (next_alarm_at<?)" in line for line in plan), plan
         db.session.rollback()
+
+
+# Flask-SocketIO's test client refuses a message queue; test_scheduler.py covers the queue.
+@pytest.mark.parametrize("app_config", [{"REDIS_URL": None}], ids=["in-process"])
+def test_a_flag_reaches_a_logged_in_board_over_socketio(app, client, auth, steps, frozen_clock):
+    auth.login()
+    board = socketio.test_client(app, flask_test_client=client)
+    assert board.is_connected()
+    order_id = steps.submitted()
+    tick(app, frozen_clock, minutes=5, seconds=1)
+    received = []
+
+    def flagged():
+        received.extend(board.get_received())
+        return [m["args"][0] for m in received if m["name"] == "order" and m["args"][0]["id"] == order_id
+                and m["args"][0]["overdue"] == "confirmation"]
+
+    [update] = wait_for(flagged)
+    assert (update["overdue_level"], update["alarm"]) == (1, True)
+    assert "data-overdue" in update["html"]
+    board.disconnect()

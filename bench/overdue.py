@@ -1,0 +1,193 @@
+"""Benchmark: one overdue tick (app/overdue.py) with 100,000 open orders, none due and 1% due.
+
+    .venv/bin/python -m bench.overdue [DATABASE_URL ...]
+
+Without URLs it runs on a fresh SQLite file. Each URL given is WIPED and rebuilt, so give
+a scratch database (e.g. postgresql://postgres@127.0.0.1:5432/overdue_bench). `make bench`
+calls `run(database_url)` on its own database instead: the orders seeded here are deleted
+at the end so later sections do not see them.
+
+Baseline, same run: a bare transaction round trip (BEGIN, SELECT 1, COMMIT) on the same
+connection pool, the floor under any tick. Targets (issue 5): under 5 ms none due, under
+50 ms with 1% due (1,000 orders flagged, audited and announced in one tick).
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, insert, select, text, update
+
+ORDERS = 100_000
+DUE_SHARE = 0.01
+PREFIX = "bench-overdue-"
+OPEN_STEPS = [  # (state, limit): a spread of what waits on a real board
+    ("submitted", "confirmation"), ("confirmed", "preparation"),
+    ("ready", "courier_pickup"), ("in_transit", "delivery"),
+]
+
+
+def run(database_url: str, orders: int = ORDERS) -> list[dict]:
+    """Seed `orders` open orders, time ticks, delete the orders; return the figures."""
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "REDIS_URL": None,
+                      "PASSLINE_SCHEDULER": "off", "PASSLINE_OUTBOX_WORKER": "off"})
+    backend = database_url.split(":")[0].split("+")[0]
+    now = datetime.now(timezone.utc)
+    with app.app_context():
+        store_id = _seed(orders, now)
+        try:
+            rows = _measure(app, backend, orders, now)
+        finally:
+            _clean(store_id)
+            db.session.remove()
+            db.engine.dispose()
+    return rows
+
+
+def _seed(n: int, now: datetime) -> int:
+    """n open orders, alarms spread over the next hour (none due), in bulk INSERTs."""
+    from app.extensions import db
+    from app.models import Order, Store
+
+    store_id = db.session.execute(insert(Store).values(merchant_supplied_id=PREFIX + "store", name="Bench")
+                                  .returning(Store.id)).scalar_one()
+    payload = {"id": "", "store": {"merchant_supplied_id": PREFIX + "store"}, "subtotal": 2100, "tax": 189}
+    chunk = 5_000
+    for start in range(0, n, chunk):
+        rows = []
+        for i in range(start, min(n, start + chunk)):
+            state, limit = OPEN_STEPS[i % len(OPEN_STEPS)]
+            entered = now - timedelta(seconds=i % 240)
+            alarm = now + timedelta(seconds=60 + i * 3600 // n)
+            rows.append({
+                "id": f"{PREFIX}{i:06d}", "store_id": store_id, "state": state,
+                "fulfillment_type": "mx_fleet_delivery", "payload": payload, "payload_hash": "x" * 64,
+                "customer_name": "Bench Customer", "version": 1, "overdue_level": 0,
+                "created_at": entered, "state_changed_at": entered,
+                "deadline_limit": limit, "deadline_started_at": entered, "deadline_at": alarm,
+                "next_alarm_at": alarm,
+            })
+        db.session.execute(insert(Order), rows)
+    db.session.commit()
+    _analyze()
+    return store_id
+
+
+def _analyze():
+    from app.extensions import db
+
+    db.session.execute(text("ANALYZE"))  # fresh statistics, as autovacuum would leave them
+    db.session.commit()
+
+
+def _make_due(first: int, count: int, now: datetime) -> None:
+    """Move `count` orders' deadlines (and alarms) to a few minutes ago."""
+    from app.extensions import db
+    from app.models import Order
+
+    ids = [f"{PREFIX}{i:06d}" for i in range(first, first + count)]
+    past = now - timedelta(minutes=3)
+    db.session.execute(update(Order).where(Order.id.in_(ids))
+                       .values(deadline_at=past, next_alarm_at=past, deadline_started_at=past - timedelta(minutes=5)))
+    db.session.commit()
+
+
+def _clean(store_id: int) -> None:
+    from app.extensions import db
+    from app.models import Order, OrderEvent, Store
+
+    db.session.rollback()
+    mine = select(Order.id).where(Order.store_id == store_id)
+    db.session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(mine)))
+    db.session.execute(delete(Order).where(Order.store_id == store_id))
+    db.session.execute(delete(Store).where(Store.id == store_id))
+    db.session.commit()
+
+
+def _ms(fn, repeat: int) -> float:
+    """Median wall time of fn() in milliseconds."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _measure(app, backend: str, n: int, now: datetime) -> list[dict]:
+    from app import overdue
+    from app.extensions import db
+
+    def in_context(fn):
+        def call():
+            with app.app_context():  # as the scheduler runs a job: its own context and session
+                return fn()
+        return call
+
+    def round_trip():
+        db.session.execute(text("SELECT 1"))
+        db.session.commit()
+
+    tick = in_context(lambda: overdue.tick(now))
+    flushed = tick()  # warm up; flags whatever an earlier bench section left due
+    baseline = _ms(in_context(round_trip), 200)
+    none_due = _ms(tick, 50)
+
+    due = int(n * DUE_SHARE)
+    reps, flagged = 5, []
+
+    def due_tick():
+        flagged.append(tick())
+
+    times = []
+    for rep in range(reps):  # a fresh 1% each time: a tick flags them, the next finds none
+        _make_due(rep * due, due, now)
+        times.append(_ms(due_tick, 1))
+    some_due = statistics.median(times)
+    assert flagged == [due] * reps, f"expected {due} flags per tick, got {flagged} (after {flushed} stray)"
+
+    plan = _plan(overdue.due_query(now))
+    label = f"overdue tick, {backend}, {n:,} open"
+    common = {"unit": "ms", "baseline": baseline, "baseline_name": "BEGIN/SELECT 1/COMMIT"}
+    return [
+        {"name": f"{label}, none due", "value": none_due, "target": "< 5 ms", "ok": none_due < 5,
+         "note": f"query plan: {plan}", **common},
+        {"name": f"{label}, 1% ({due:,}) due", "value": some_due, "target": "< 50 ms", "ok": some_due < 50,
+         **common},
+    ]
+
+
+def _plan(query) -> str:
+    """The database's plan for the tick's query, one line."""
+    from app.extensions import db
+
+    with db.engine.connect() as conn:
+        sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+        if conn.dialect.name == "postgresql":
+            lines = conn.execute(text("EXPLAIN " + sql)).scalars().all()
+        else:
+            lines = [row[-1] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql))]
+    return " / ".join(line.strip().split("  (cost")[0] for line in lines)
+
+
+def main(argv: list[str]) -> int:
+    from bench import database
+    from bench.table import Row, markdown
+
+    urls = argv or [database.url_from_environment()]
+    rows = []
+    for url in urls:
+        print(f"bench.overdue: {url.split('@')[-1]}: wiping, seeding {ORDERS:,} open orders…", flush=True)
+        database.fresh(url)
+        rows += [Row(**row) for row in run(url)]
+    print("\n" + markdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
