@@ -24,3 +24,20 @@ def problems(error: ValidationError) -> list[dict]:
 
 def describe(error: ValidationError) -> str:
     return "; ".join(f"{p['field']}: {p['message']}" for p in problems(error))
+
+
+def has_nul(value) -> bool:
+    """True when a string anywhere in `value` (keys included) holds U+0000, which
+    PostgreSQL cannot store in text: such input is refused, not a database error."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def storable(text):
+    """`text` with U+0000 written as \\x00, for receipts that keep whatever was sent."""
+    return text.replace("\x00", "\\x00") if isinstance(text, str) else text

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import clock, orders, stores
 from ..extensions import csrf, db
 from ..models import Order
-from ..validation import describe, problems
+from ..validation import describe, has_nul, problems
 from . import bp
 from .openapi import document
 from .schemas import NewOrder
@@ -84,7 +84,7 @@ def create_order():
 @bp.get("/orders/<order_id>")
 def get_order(order_id):
     """The order, its state, courier, overdue flag, failed calls and timeline."""
-    order = db.session.get(Order, order_id)
+    order = None if has_nul(order_id) else db.session.get(Order, order_id)
     if order is None:
         raise ApiError(404, "unknown_order", f"no order with id {order_id!r}")
     return jsonify(orders.to_json(order, timeline=True))
@@ -105,6 +105,8 @@ def _json_body():
     if not isinstance(data, dict):
         raise ApiError(422, "invalid_order", "the body must be a JSON object",
                        [{"field": "(body)", "message": "must be an object"}])
+    if has_nul(data):  # PostgreSQL text cannot hold it
+        raise ApiError(422, "invalid_order", "text must not contain NUL characters (\\u0000)")
     return data
 
 

@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import clock, orders, stores
 from ..extensions import db
 from ..models import DedupeKey, WebhookReceipt
-from ..validation import describe
+from ..validation import describe, has_nul, storable
 from . import bp, schemas
 from .signature import BadSignature, verify
 
@@ -46,6 +46,9 @@ class Received:
         except RequestEntityTooLarge:
             self.raw = b""
             raise Refusal(413, "too_large", "the body is over the 1 MiB limit") from None
+        if has_nul(order_id) or has_nul(store_ref):  # no id can hold U+0000
+            raise Refusal(404, "unknown_order" if order_id else "unknown_store",
+                          f"no {'order' if order_id else 'store'} with id {order_id or store_ref!r}")
 
     def parse(self, schema: type[BaseModel]) -> BaseModel:
         secret = current_app.config.get("ONETABLET_WEBHOOK_SECRET")
@@ -61,6 +64,8 @@ class Received:
             raise Refusal(400, "not_json", f"the body is not valid JSON: {error}") from None
         if not isinstance(self.data, dict):
             raise Refusal(422, "invalid_payload", "(body): must be a JSON object")
+        if has_nul(self.data):  # PostgreSQL text cannot hold it
+            raise Refusal(422, "invalid_payload", "text must not contain NUL characters (\\u0000)")
         try:
             return schema.model_validate(self.data)
         except ValidationError as error:
@@ -91,19 +96,20 @@ class Received:
     def receipt(self, status: int, verdict: str, error=None, detail=None) -> WebhookReceipt:
         for key in getattr(self, "keys", []):
             key.status_code = status
+        # storable(): whatever was sent is kept, even U+0000 that PostgreSQL text refuses.
         receipt = WebhookReceipt(
-            webhook_id=(self.webhook_id or "")[:255] or None,
+            webhook_id=storable((self.webhook_id or "")[:255]) or None,
             method=request.method,
-            path=request.path[:1024],
+            path=storable(request.path[:1024]),
             kind=self.kind,
-            order_id=(self.order_id or "")[:255] or None,
-            store_ref=(self.store_ref or "")[:255] or None,
-            headers={k.lower(): v for k, v in request.headers.items() if k.lower() in _KEPT_HEADERS},
-            body=self.raw.decode("utf-8", "backslashreplace"),
+            order_id=storable((self.order_id or "")[:255]) or None,
+            store_ref=storable((self.store_ref or "")[:255]) or None,
+            headers={k.lower(): storable(v) for k, v in request.headers.items() if k.lower() in _KEPT_HEADERS},
+            body=storable(self.raw.decode("utf-8", "backslashreplace")),
             verdict=verdict,
             status_code=status,
             error=error,
-            detail=detail,
+            detail=storable(detail),
         )
         db.session.add(receipt)
         return receipt
