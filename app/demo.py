@@ -334,6 +334,8 @@ Passline demo — {base_url}
 Ctrl-C stops everything.
 """)
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)  # else Flask ignores app.run() inside a CLI command
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a demo, not a production deployment
     try:
         socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, use_reloader=False,
                      log_output=False)

@@ -22,7 +22,10 @@ class Client:
         self.config = config
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
-        self.timeout = (config["OUTBOX_CONNECT_TIMEOUT_SECONDS"], config["OUTBOX_READ_TIMEOUT_SECONDS"])
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        return self.config["OUTBOX_CONNECT_TIMEOUT_SECONDS"], self.config["OUTBOX_READ_TIMEOUT_SECONDS"]
 
     def close(self) -> None:
         self.session.close()

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.models import Order, OutboxMessage
-from tests.conftest import ONETABLET_KEY, PLATFORM_KEY, WEBHOOK_SECRET, order_body
+from tests.conftest import ONETABLET_KEY, PLATFORM_KEY, WEBHOOK_SECRET, order_body, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ORDERS = 200
@@ -29,14 +29,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
-
-def wait_for(predicate, timeout, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 class Passline:

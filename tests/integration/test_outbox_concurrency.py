@@ -11,16 +11,8 @@ from app import clock
 from app.extensions import db
 from app.models import OutboxMessage
 from app.onetablet.worker import Worker
-from tests.conftest import order_body
+from tests.conftest import order_body, wait_for
 
-
-def wait_for(predicate, timeout=20.0, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 def sent_count(app) -> int:
@@ -38,7 +30,7 @@ def test_many_senders_in_several_workers_send_each_message_exactly_once(app, api
     try:
         for worker in workers:
             worker.start()
-        assert wait_for(lambda: sent_count(app) == 60)
+        assert wait_for(lambda: sent_count(app) == 60, timeout=30)
     finally:
         for worker in workers:
             worker.stop()
