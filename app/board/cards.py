@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from datetime import datetime
+from urllib.parse import quote
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app, has_request_context, render_template, request
 
 from .. import clock
 from ..extensions import db
@@ -16,6 +17,12 @@ from .queries import COLUMN_OF_STATE, failed_calls
 def alarming(order) -> bool:
     """A new order, or an overdue one, that nobody has opened or acknowledged yet."""
     return order.acknowledged_at is None and (order.state == SUBMITTED or bool(order.overdue_level))
+
+
+def order_url(order_id: str) -> str:
+    """The detail's URL, as url_for("board.order_detail") builds it, without its per-call
+    cost: a board renders its cards by the hundred."""
+    return f"{request.script_root}/orders/{quote(order_id, safe='/')}"
 
 
 def epoch_ms(value: datetime | None) -> int:

@@ -21,6 +21,7 @@ bp.add_app_template_global(cards.since, "since")
 bp.add_app_template_global(cards.epoch_ms, "epoch_ms")
 bp.add_app_template_global(cards.alarming, "alarming")
 bp.add_app_template_global(cards.LABELS, "labels")
+bp.add_app_template_global(cards.order_url, "order_url")
 
 
 def is_htmx() -> bool:
@@ -37,8 +38,8 @@ def respond(body: str, status: int = 200):
 def _board_context(filters: queries.Filters) -> dict:
     columns = queries.board(filters)
     shown = [o.id for view in columns for o in view.orders]
-    return {"columns": columns, "failed": queries.failed_calls(shown), "filters": filters,
-            "now": clock.now(), "cap": queries.CAP}
+    return {"columns": columns, "failed_calls": queries.failed_calls(shown), "filters": filters,
+            "now": clock.now()}
 
 
 @bp.get("/")
@@ -63,7 +64,7 @@ def column(key):
     filters = queries.Filters.from_args(request.args)
     [view] = queries.board(filters, only=key, everything=True)
     return respond(render_template("board/_column.html", view=view, filters=filters, now=clock.now(),
-                                   failed=queries.failed_calls(o.id for o in view.orders), cap=None))
+                                   failed_calls=queries.failed_calls(o.id for o in view.orders)))
 
 
 @bp.get("/board/attention")

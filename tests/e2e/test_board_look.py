@@ -1,0 +1,58 @@
+"""The board with demo-like data, as a dispatcher sees and drives it: every column filled,
+overdue and failed-call badges, the keyboard, and a screenshot to look at
+(PASSLINE_SCREENSHOT_DIR=<dir> keeps it)."""
+import os
+import random
+import shutil
+
+import pytest
+
+from app import clock
+from bench.board import seed
+from browser import PASSWORD, browser, logged_in, staff_accounts, wait_live  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_orders(app):
+    with app.app_context():
+        return seed(48, now=clock.now(), rng=random.Random(11), finished=14, failed_calls=2, overdue_share=0.3)
+
+
+def test_the_board_shows_a_shift_and_the_keyboard_drives_it(live_server, browser, staff_accounts, demo_orders,
+                                                           tmp_path):
+    page = logged_in(browser, live_server.url, "maya", PASSWORD)
+    wait_live(page)
+    for state in ("submitted", "confirmed", "ready", "in_transit", "completed", "exceptions"):
+        assert page.locator(f'section[data-state="{state}"] [data-order-id]').count() > 0, state
+    assert page.locator("[data-overdue] .b-overdue").count() > 0
+    assert page.locator(".card .b-failed").count() == 2
+    assert page.locator("#attention .att-item").count() > 0
+
+    shot = tmp_path / "board.png"
+    page.screenshot(path=str(shot))
+    if os.environ.get("PASSLINE_SCREENSHOT_DIR"):
+        shutil.copy(shot, os.path.join(os.environ["PASSLINE_SCREENSHOT_DIR"], "board.png"))
+
+    page.keyboard.press("j")
+    first = page.evaluate("document.activeElement.dataset.orderId")
+    assert first == page.locator('section[data-state="submitted"] [data-order-id]').first.get_attribute(
+        "data-order-id")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    assert page.evaluate("document.activeElement.dataset.orderId") == first
+    page.keyboard.press("l")
+    assert page.evaluate("document.activeElement.closest('section').dataset.state") == "confirmed"
+    page.keyboard.press("x")
+    assert page.locator("#bulk-form").is_visible()
+    assert page.inner_text("#bulk-count") == "1"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#detail [data-detail-id]")
+    if os.environ.get("PASSLINE_SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["PASSLINE_SCREENSHOT_DIR"], "board-detail.png"))
+    page.keyboard.press("Escape")
+    assert page.locator("#detail").is_hidden()
+    page.keyboard.press("?")
+    assert page.locator("#help").is_visible()
+    assert page.errors == [] and page.dialogs == []
