@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
+from flask import current_app
 from sqlalchemy import Select, func, select
 
 from . import clock, orders
@@ -53,13 +54,38 @@ def tick(now: Optional[datetime] = None, *, batch_size: int = BATCH_SIZE, single
             db.session.rollback()
             return changed  # another scheduler is ticking right now
         batch = db.session.execute(due_query(now, batch_size)).scalars().all()
-        for order in batch:
-            outcome = orders.apply(order, lambda lc, o: lc.check_overdue(o, now=now),
-                                   actor=ACTOR, event="overdue")
-            changed += outcome.changed
-        db.session.commit()
+        ids = [order.id for order in batch]
+        try:
+            changed += sum(_flag(order, now) for order in batch)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            # One order that cannot be flagged must not hold back the others behind it:
+            # flag this batch one order at a time, then leave the rest to the next tick.
+            return changed + _flag_one_by_one(ids, now, single)
         if len(batch) < batch_size:
             return changed
+
+
+def _flag(order: Order, now: datetime) -> int:
+    return orders.apply(order, lambda lc, o: lc.check_overdue(o, now=now), actor=ACTOR,
+                        event="overdue").changed
+
+
+def _flag_one_by_one(order_ids: list[str], now: datetime, single: bool) -> int:
+    changed = 0
+    for order_id in order_ids:
+        try:
+            if single and not _take_tick_lock():
+                break
+            order = db.session.execute(due_query(now, 1).where(Order.id == order_id)).scalar_one_or_none()
+            changed += _flag(order, now) if order else 0
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("overdue: order %s could not be flagged; retried next tick", order_id)
+    db.session.rollback()
+    return changed
 
 
 def _take_tick_lock() -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app import actions, overdue
 from app.extensions import db, socketio
+from app.lifecycle import Lifecycle
 from tests.conftest import order_body, wait_for
 from tests.integration.test_actions import courier  # noqa: F401  (a fixture)
 
@@ -180,6 +181,26 @@ def test_a_terminal_order_is_never_flagged(app, api, steps, frozen_clock):
         actions.cancel(order_id, reason="OTHER", details=None, actor="staff:dana")
     assert tick(app, frozen_clock, hours=2) == 0
     assert flags(api, order_id) == []
+
+
+def test_an_order_that_cannot_be_flagged_does_not_hold_back_the_others(app, api, steps, frozen_clock,
+                                                                        monkeypatch, caplog):
+    broken, *others = [steps.submitted() for _ in range(3)]
+    check = Lifecycle.check_overdue
+
+    def check_or_fail(self, order, *, now):
+        if order.id == broken:
+            raise RuntimeError("cannot flag this one")
+        return check(self, order, now=now)
+
+    monkeypatch.setattr(Lifecycle, "check_overdue", check_or_fail)
+    assert tick(app, frozen_clock, minutes=6) == 2
+    assert [len(flags(api, order_id)) for order_id in others] == [1, 1]
+    assert f"order {broken} could not be flagged" in caplog.text
+
+    monkeypatch.setattr(Lifecycle, "check_overdue", check)  # fixed: the next tick catches up
+    assert tick(app, frozen_clock, seconds=15) == 1
+    assert flags(api, broken)[0]["detail"]["late_by_seconds"] == 75
 
 
 def test_a_tick_reads_due_orders_through_the_next_alarm_index(app):
