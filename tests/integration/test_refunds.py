@@ -69,3 +69,11 @@ def test_htmx_processing_answers_the_refreshed_queue(app, hook, submitted, staff
 def test_an_unknown_refund_is_404(staff):
     staff.login("manager")
     assert staff.post("/refunds/12345/process").status_code == 404
+
+
+def test_the_nav_offers_refunds_to_managers_only(staff, auth):
+    staff.login("dispatcher")
+    assert 'href="/refunds"' not in staff.get("/couriers").get_data(as_text=True)
+    staff.client.post("/logout", data={"csrf_token": staff._token})
+    staff.login("manager")
+    assert 'href="/refunds"' in staff.get("/couriers").get_data(as_text=True)
