@@ -8,12 +8,11 @@ from collections import defaultdict
 
 from flask import Blueprint, abort, request
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from ..auth import role_required
 from ..extensions import db
 from ..lifecycle import TERMINAL
-from ..models import Courier, Order
+from ..models import Courier, Order, Store
 from . import respond, saved
 
 bp = Blueprint("couriers", __name__, url_prefix="/couriers")
@@ -38,15 +37,18 @@ def validate(form) -> tuple[dict, dict]:
     return values, errors
 
 
-def carrying(courier_ids) -> dict[int, list[Order]]:
-    """Each courier's open orders (not rejected, completed or cancelled), oldest change first."""
+def carrying(courier_ids) -> dict[int, list]:
+    """Each courier's open orders (not rejected, completed or cancelled), oldest change first:
+    only the columns shown, never the orders' JSON payloads."""
     if not courier_ids:
         return {}
     rows = db.session.execute(
-        select(Order).options(joinedload(Order.store))
+        select(Order.id, Order.courier_id, Order.state, Order.courier_status, Order.customer_first_name,
+               Store.name.label("store_name"))
+        .join(Store, Store.id == Order.store_id)
         .where(Order.courier_id.in_(courier_ids), Order.state.not_in(TERMINAL))
         .order_by(Order.state_changed_at)
-    ).scalars()
+    )
     by_courier = defaultdict(list)
     for order in rows:
         by_courier[order.courier_id].append(order)

@@ -15,7 +15,7 @@ from .. import clock, orders
 from ..auth import role_required
 from ..extensions import db
 from ..lifecycle import Change
-from ..models import Order, Refund
+from ..models import Order, Refund, Store
 from . import respond, saved
 
 bp = Blueprint("refunds", __name__, url_prefix="/refunds")
@@ -57,13 +57,18 @@ def process(refund_id: int, *, actor: str) -> Refund:
     return refund
 
 
+# The columns the queue shows of each refund's order and store (not the order's JSON payload).
+_SHOWN = joinedload(Refund.order).load_only(Order.id, Order.state, Order.customer_name, Order.store_id) \
+    .joinedload(Order.store).load_only(Store.name)
+
+
 def queue(**extra) -> dict:
     pending = db.session.execute(
-        select(Refund).options(joinedload(Refund.order).joinedload(Order.store))
+        select(Refund).options(_SHOWN)
         .where(Refund.status == "pending").order_by(Refund.created_at, Refund.id)
     ).scalars().all()
     recent = db.session.execute(
-        select(Refund).options(joinedload(Refund.order).joinedload(Order.store))
+        select(Refund).options(_SHOWN)
         .where(Refund.status == "processed").order_by(Refund.processed_at.desc(), Refund.id.desc())
         .limit(RECENT)
     ).scalars().all()
