@@ -8,9 +8,9 @@ Percentiles are the continuous (interpolated) kind on both databases: with the n
 of a group sorted, the p-th percentile sits at position 1 + (n-1)·p, interpolating
 linearly between the two neighbouring values. PostgreSQL computes it with
 `percentile_cont(p) WITHIN GROUP (ORDER BY v)`; SQLite, which has no such aggregate,
-numbers the values with `ROW_NUMBER() OVER (PARTITION BY group ORDER BY v)`, counts them
-with `COUNT(v) OVER (...)`, keeps the two rows around the position and interpolates, all
-in SQL: no row reaches Python.
+counts the orders per distinct value, takes running sums over those with
+`SUM(k) OVER (PARTITION BY group ORDER BY v)`, picks the two values around the position
+and interpolates, all in SQL: no row reaches Python.
 """
 from __future__ import annotations
 
@@ -253,9 +253,10 @@ class Report:
         is_first = case((OrderEvent.event == "overdue", 1), else_=0)
         stmt = (select(limit, func.sum(is_first), func.sum(1 - is_first),
                        func.count(OrderEvent.order_id.distinct()))
-                .join(self.stamps, self.stamps.c.id == OrderEvent.order_id)
                 .where(OrderEvent.event.in_(("overdue", "overdue_escalated")),
-                       OrderEvent.at >= earliest)  # audit rows come after the order's creation
+                       OrderEvent.at >= earliest,  # audit rows come after the order's creation
+                       # A semi-join: the few overdue rows are found first, by their index.
+                       OrderEvent.order_id.in_(select(self.stamps.c.id)))
                 .group_by(limit))
         return {name: (int(a), int(b), int(n)) for name, a, b, n in self._run(stmt)}
 
@@ -265,58 +266,70 @@ class Report:
               sums: tuple[str, ...] = ()) -> dict[Any, dict[str, Any]]:
         """{group value: {"orders": n, <sum>: n, <measure>: Stat}} (key None when ungrouped)."""
         build = self._stats_postgresql if _dialect() == "postgresql" else self._stats_sqlite
+        merged: dict[Any, dict[str, Any]] = {}
+        for stmt in build(measures, group, sums):
+            for row in db.session.execute(stmt).mappings():
+                merged.setdefault(row["g"] if group else None, {}).update(row)
         out = {}
-        for row in db.session.execute(build(measures, group, sums)).mappings():
+        for key, row in merged.items():
             entry = {"orders": row["orders"], **{s: int(row[s] or 0) for s in sums}}
             for m in measures:
-                within = row[f"{m}_within"]
-                entry[m] = Stat(n=row[f"{m}_n"], p50=_num(row[f"{m}_p50"]), p90=_num(row[f"{m}_p90"]),
-                                max=_num(row[f"{m}_max"]),
+                within = row.get(f"{m}_within")
+                entry[m] = Stat(n=int(row.get(f"{m}_n") or 0), p50=_num(row.get(f"{m}_p50")),
+                                p90=_num(row.get(f"{m}_p90")), max=_num(row.get(f"{m}_max")),
                                 within=None if self.within[m] is None else int(within or 0))
-            out[row["g"] if group else None] = entry
+            out[key] = entry
         return out
 
-    def _stats_postgresql(self, measures, group, sums):
+    def _counts(self, group, sums):
         c = self.stamps.c
-        cols = [func.count().label("orders"), *[func.sum(c[s]).label(s) for s in sums]]
+        g = c[group] if group else literal_column("NULL")
+        stmt = select(g.label("g"), func.count().label("orders"), *[func.sum(c[s]).label(s) for s in sums])
+        return stmt.group_by(c[group]) if group else stmt
+
+    def _stats_postgresql(self, measures, group, sums):
+        """One statement: counts and percentile_cont for every measure."""
+        c = self.stamps.c
+        cols = []
         for m in measures:
             v = c[m]
             within = func.sum(self.within[m]) if self.within[m] is not None else literal_column("NULL")
             cols += [func.count(v).label(f"{m}_n"), func.max(v).label(f"{m}_max"), within.label(f"{m}_within")]
             cols += [func.percentile_cont(literal_column(f"{p / 100}")).within_group(v).label(f"{m}_p{p}")
                      for p in PERCENTILES]
-        if group is None:
-            return select(literal_column("NULL").label("g"), *cols)
-        return select(c[group].label("g"), *cols).group_by(c[group])
+        return [self._counts(group, sums).add_columns(*cols)]
 
     def _stats_sqlite(self, measures, group, sums):
+        """The counts, then one statement per measure. Each first counts the orders per
+        distinct value (durations are whole seconds: a few thousand values, however many
+        orders), then runs a window sum over those to find where each position falls:
+        the value at position q is the smallest whose running count reaches q."""
+        statements = [self._counts(group, sums)]
         c = self.stamps.c
-        partition = [c[group]] if group else None
-        ranked_cols = [(c[group] if group else literal_column("NULL")).label("g"), *[c[s] for s in sums]]
         for m in measures:
+            g = (c[group] if group else literal_column("NULL")).label("g")
             v = c[m]
-            within = self.within[m] if self.within[m] is not None else literal_column("NULL")
-            ranked_cols += [
-                v.label(m), within.label(f"{m}_ok"),
-                func.row_number().over(partition_by=partition, order_by=v.asc().nulls_last()).label(f"{m}_rn"),
-                func.count(v).over(partition_by=partition).label(f"{m}_cnt"),
-            ]
-        r = select(*ranked_cols).subquery("ranked")
-        cols = [func.count().label("orders"), *[func.sum(r.c[s]).label(s) for s in sums]]
-        for m in measures:
-            v, rn, n = r.c[m], r.c[f"{m}_rn"], r.c[f"{m}_cnt"]
-            cols += [func.count(v).label(f"{m}_n"), func.max(v).label(f"{m}_max"),
-                     func.sum(r.c[f"{m}_ok"]).label(f"{m}_within")]
+            ok = func.sum(self.within[m]) if self.within[m] is not None else literal_column("NULL")
+            counted = select(g, v.label("v"), func.count().label("k"), ok.label("ok")).where(v.is_not(None))
+            counted = counted.group_by(c[group], v) if group else counted.group_by(v)
+            counted = counted.subquery("counted")
+            partition = [counted.c.g] if group else None
+            cum = select(counted.c.g, counted.c.v, counted.c.ok,
+                         func.sum(counted.c.k).over(partition_by=partition, order_by=counted.c.v).label("upto"),
+                         func.sum(counted.c.k).over(partition_by=partition).label("n")).subquery("cum")
+            cols = [cum.c.g, func.max(cum.c.n).label(f"{m}_n"), func.max(cum.c.v).label(f"{m}_max"),
+                    func.sum(cum.c.ok).label(f"{m}_within")]
             for p in PERCENTILES:
-                position = (n - 1) * p  # 100 × the 0-based position: integers, no float noise
+                position = (cum.c.n - 1) * p  # 100 × the 0-based position: integers, no float noise
                 lower = position // 100 + 1
                 upper = lower + case((position % 100 > 0, 1), else_=0)
-                v_lower = func.max(case((rn == lower, v)))
-                v_upper = func.max(case((rn == upper, v)))
+                v_lower = func.min(case((cum.c.upto >= lower, cum.c.v)))
+                v_upper = func.min(case((cum.c.upto >= upper, cum.c.v)))
                 fraction = func.max(position % 100) / 100.0
                 cols.append((v_lower + (v_upper - v_lower) * fraction).label(f"{m}_p{p}"))
-        stmt = select(r.c.g, *cols)
-        return stmt.group_by(r.c.g) if group else stmt
+            stmt = select(*cols)
+            statements.append(stmt.group_by(cum.c.g) if group else stmt)
+        return statements
 
 
 def _num(value) -> Optional[float]:
