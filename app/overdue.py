@@ -50,10 +50,10 @@ def tick(now: Optional[datetime] = None, *, batch_size: int = BATCH_SIZE, single
     now = now or clock.now()
     changed = 0
     while True:
-        if single and not _take_tick_lock():
-            db.session.rollback()
-            return changed  # another scheduler is ticking right now
         batch = db.session.execute(due_query(now, batch_size)).scalars().all()
+        if not batch or (single and not _take_tick_lock()):
+            db.session.rollback()  # nothing due (one query: the usual tick), or another
+            return changed         # scheduler is ticking right now
         ids = [order.id for order in batch]
         try:
             changed += sum(_flag(order, now) for order in batch)
