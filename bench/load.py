@@ -95,9 +95,11 @@ def _may_retry(error) -> bool:
     return isinstance(error, (http.client.RemoteDisconnected, BrokenPipeError))
 
 
-def run(base_url: str, jobs: list[list[Request]], concurrency: int, *, timeout: float = 30,
+def run(base_url, jobs: list[list[Request]], concurrency: int, *, timeout: float = 30,
         deadline: float = 300) -> Result:
-    """Send every job's requests with `concurrency` senders; stop early at `deadline` seconds."""
+    """Send every job's requests with `concurrency` senders; stop early at `deadline` seconds.
+    `base_url` may be a list: the senders are spread over those servers (no load balancer)."""
+    urls = [base_url] if isinstance(base_url, str) else list(base_url)
     work: queue.SimpleQueue = queue.SimpleQueue()
     for job in jobs:
         work.put(job)
@@ -106,8 +108,8 @@ def run(base_url: str, jobs: list[list[Request]], concurrency: int, *, timeout: 
     start = threading.Barrier(concurrency + 1)
     stop_at = [0.0]
 
-    def sender():
-        conn = _Connection(base_url, timeout)
+    def sender(url):
+        conn = _Connection(url, timeout)
         mine = []
         start.wait()
         while time.monotonic() < stop_at[0]:
@@ -124,7 +126,7 @@ def run(base_url: str, jobs: list[list[Request]], concurrency: int, *, timeout: 
         with lock:
             answers.extend(mine)
 
-    threads = [threading.Thread(target=sender, daemon=True) for _ in range(concurrency)]
+    threads = [threading.Thread(target=sender, args=(urls[n % len(urls)],), daemon=True) for n in range(concurrency)]
     for thread in threads:
         thread.start()
     began = time.monotonic()

@@ -99,9 +99,11 @@ def new_ids(count: int, prefix: str = "ord") -> list[str]:
     return [f"{prefix}-{run}-{i:05d}" for i in range(count)]
 
 
-def create_orders(base_url: str, order_ids: list[str], *, store: str = STORE, concurrency: int = 8) -> None:
-    """The store's menu, then every order through POST /api/orders; raises unless all are 201."""
-    result = load.run(base_url, [[menu(store)]], 1)
+def create_orders(base_url, order_ids: list[str], *, store: str = STORE, concurrency: int = 8) -> None:
+    """The store's menu, then every order through POST /api/orders (on one server, or spread
+    over a list of them); raises unless all are 201."""
+    first = base_url if isinstance(base_url, str) else base_url[0]
+    result = load.run(first, [[menu(store)]], 1)
     if result.statuses != {200: 1}:
         raise RuntimeError(f"menu push failed: {result.answers[0].body[:300]!r}")
     result = load.run(base_url, [[order(i, store)] for i in order_ids], concurrency)

@@ -314,6 +314,27 @@ def frozen_clock(monkeypatch):
 
 
 @pytest.fixture
+def passline_servers(app):
+    """Start real Passline processes (gunicorn, production settings) on this test's database
+    and Redis: `server = passline_servers()`; all are stopped after the test. They accept
+    bench.traffic's signed webhooks and API key."""
+    from bench import servers, traffic
+
+    started = []
+
+    def start(**env):
+        server = servers.Server(servers.passline_env(
+            app.config["SQLALCHEMY_DATABASE_URI"], redis_url=app.config["REDIS_URL"],
+            webhook_secret=traffic.SECRET, platform_key=traffic.PLATFORM_KEY, **env))
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
 def onetablet(app):
     """The OneTablet simulator's API on a free port, not started: OneTablet is down (its
     port refuses connections) until the test calls `onetablet.start()`. Passline's

@@ -1,0 +1,94 @@
+"""Live push: the time from a webhook's answer to its Socket.IO event at every one of 50
+connected, logged-in boards (python-socketio clients over WebSocket), p50 and p99, against
+the webhook's own round trip in the same run."""
+from __future__ import annotations
+
+import re
+import time
+
+import requests
+import socketio
+
+from . import database, load, traffic
+from .table import Row
+
+USER, PASSWORD = "bench-push", "bench-push-password"
+
+
+def login(base_url: str, username: str, password: str) -> requests.Session:
+    """A staff session through the real login form (CSRF token included)."""
+    session = requests.Session()
+    page = session.get(base_url + "/login", timeout=10).text
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    answer = session.post(base_url + "/login", data={"username": username, "password": password, "csrf_token": token},
+                          allow_redirects=False, timeout=10)
+    if answer.status_code != 303:
+        raise RuntimeError(f"login failed: {answer.status_code}")
+    return session
+
+
+class Board:
+    """One connected board: when each order's update arrived."""
+
+    def __init__(self, base_url: str, session: requests.Session):
+        self.seen: dict[str, float] = {}
+        self.client = socketio.Client(http_session=session, reconnection=False)
+        self.client.on("order", self._on_order)
+        # The same User-Agent as the login, as a browser sends: Flask-Login's "strong"
+        # session protection drops a session whose agent changed.
+        self.client.connect(base_url, headers={"User-Agent": session.headers["User-Agent"]},
+                            transports=["websocket"], wait_timeout=10)
+
+    def _on_order(self, payload):
+        self.seen.setdefault(payload["id"], time.monotonic())
+
+    def close(self):
+        self.client.disconnect()
+
+
+def wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def run(base_url: str, database_url: str, *, clients: int = 50, pushes: int = 100) -> list[Row]:
+    database.create_staff(database_url, USER, PASSWORD)
+    session = login(base_url, USER, PASSWORD)
+    boards = []
+    try:
+        for _ in range(clients):
+            boards.append(Board(base_url, session))
+        ids = traffic.new_ids(pushes, "push")
+        traffic.create_orders(base_url, ids)
+        everyone = lambda order_id: all(order_id in b.seen for b in boards)  # noqa: E731
+        if not wait_until(lambda: everyone(ids[-1]), 10):
+            raise RuntimeError("the boards did not receive the new orders")
+        delays, answers, missing = [], [], 0
+        sender = load._Connection(base_url, timeout=10)
+        for order_id in ids:  # one webhook at a time, as a restaurant sends them
+            for b in boards:
+                b.seen.pop(order_id, None)  # forget the creation's push; wait for this one
+            began = time.monotonic()
+            status, body = sender.send(traffic.confirm(order_id))
+            answered = time.monotonic()
+            if status != 200:
+                raise RuntimeError(f"webhook answered {status}: {body[:200]!r}")
+            answers.append(answered - began)
+            # (an update that raced ahead of the answer counts as 0)
+            if not wait_until(lambda: everyone(order_id), 5):
+                missing += 1
+            delays += [max(0.0, b.seen[order_id] - answered) for b in boards if order_id in b.seen]
+        sender.close()
+    finally:
+        for b in boards:
+            b.close()
+    p50, p99 = load.percentile(delays, 50) * 1000, load.percentile(delays, 99) * 1000
+    base50, base99 = load.percentile(answers, 50) * 1000, load.percentile(answers, 99) * 1000
+    note = f"{missing} of {pushes} updates missed a board" if missing else ""
+    label = f"push to {clients} boards, answer → event"
+    return [Row(f"{label}: p50", p50, "ms", base50, "webhook round trip", "< 20 ms", p50 < 20 and not missing, note),
+            Row(f"{label}: p99", p99, "ms", base99, "webhook round trip", "< 100 ms", p99 < 100 and not missing)]
