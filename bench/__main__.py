@@ -6,7 +6,7 @@ Settings (environment):
   BENCH_DATABASE_URL     the database to wipe and use (default: a fresh SQLite file);
                          PostgreSQL is the production setup
   BENCH_REDIS_URL        a Redis for the Socket.IO message queue (default: none)
-  BENCH_ONLY=a,b         run only these sections: webhooks, push, board, overdue, reports
+  BENCH_ONLY=a,b         run only these sections: webhooks, push, board, overdue, reports, pages
 
 The table is printed and written to bench/results/latest.md.
 """
@@ -73,6 +73,8 @@ def main() -> int:
             ("board", lambda: _owned("board", database_url, orders=sizes["board_orders"])),
             ("overdue", lambda: _owned("overdue", database_url)),
             ("reports", lambda: _owned("reports", database_url, orders=sizes["report_orders"])),
+            ("pages", lambda: _owned("pages", database_url, orders=sizes["board_orders"],
+                                     receipts=20_000 if quick else 100_000)),
         ]
         for name, section in sections:
             if not wanted(name):
