@@ -8,7 +8,8 @@
 
   function options(spec) {
     if (spec.type === "doughnut") {
-      return { responsive: true, maintainAspectRatio: false, plugins: { legend: { position: "right" } } };
+      return { responsive: true, maintainAspectRatio: false, animation: false,
+               plugins: { legend: { position: "right" } } };
     }
     var scales = { y: { beginAtZero: true } };
     var hasRight = spec.datasets.some(function (d) { return d.yAxisID === "y2"; });
@@ -21,6 +22,7 @@
     return {
       responsive: true,
       maintainAspectRatio: false,
+      animation: false, // a report is read, not watched
       indexAxis: spec.horizontal ? "y" : "x",
       interaction: { mode: "index", intersect: false },
       scales: scales,
@@ -33,11 +35,12 @@
       var set = { label: d.label, data: d.data, backgroundColor: colour, borderColor: colour };
       if (spec.type === "doughnut") {
         set.backgroundColor = d.data.map(function (_, j) { return PALETTE[j % PALETTE.length]; });
+        set.borderColor = "#fff";
         return set;
       }
       set.type = d.type;
       if (!spec.horizontal) { set.yAxisID = d.yAxisID; }
-      if (d.type === "line") { set.tension = 0.2; set.spanGaps = true; set.fill = false; }
+      if (d.type === "line") { set.tension = 0.2; set.spanGaps = false; set.fill = false; }
       return set;
     });
   }
