@@ -454,3 +454,17 @@ def test_charts_are_drawn_from_a_json_block_with_no_inline_script(client, manage
     assert charts["days"]["datasets"][0]["data"] == [4, 7]
     assert charts["days"]["datasets"][1] == {"label": "Median end to end (min)", "type": "line",
                                              "yAxisID": "y2", "data": [46.5, 92.5]}
+
+
+def test_local_days_and_hours_follow_daylight_saving_time(app, client, manager):
+    # New York leaves daylight saving time at 2026-11-01 02:00 local (06:00 UTC): UTC-4 before,
+    # UTC-5 after. d1 at 2026-10-31 23:30 EDT is 03:30 UTC on 11-01; d2 at 2026-11-01 23:30 EST
+    # is 04:30 UTC on 11-02. Each counts on its own local day, in local hour 23.
+    with app.app_context():
+        db.session.add(Store(id=1, merchant_supplied_id="nyc", name="Brooklyn Burgers", timezone=ZONES["nyc"]))
+        db.session.add_all([_order("d1", "nyc", "2026-10-31 23:30", "pickup", "rejected", ends=1),
+                            _order("d2", "nyc", "2026-11-01 23:30", "pickup", "rejected", ends=1)])
+        db.session.commit()
+    t = page_tables(client, **{"from": "2026-10-31", "to": "2026-11-01"})
+    assert [row[:2] for row in body(t["days"])] == [["2026-10-31", "1"], ["2026-11-01", "1"]]
+    assert column(t["hours"], "Orders")[23] == "2" and column(t["hours"], "Orders").count("0") == 23
