@@ -211,8 +211,9 @@ class Report:
         connection.execute(insert(self.stamps).from_select(list(self.stamps.c.keys()), self.query))
         return self
 
-    def __exit__(self, *exc) -> None:
-        db.session.connection().execute(text("DROP TABLE IF EXISTS report_rows"))
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:  # after an error the rollback discards the table with the rest
+            db.session.connection().execute(text("DROP TABLE IF EXISTS report_rows"))
 
     def _run(self, stmt) -> list[Any]:
         return list(db.session.execute(stmt))
