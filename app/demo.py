@@ -143,7 +143,8 @@ class CustomerOrders(_Loop):
             try:
                 self.place_one()
             except requests.RequestException as error:
-                log.warning("demo customer could not reach Passline: %s", error)
+                if not self.stopped.is_set():  # not the demo shutting down
+                    log.warning("demo customer could not reach Passline: %s", error)
 
     def place_one(self) -> dict | None:
         """One order; a paused store or an 86'd item sends the customer elsewhere."""
@@ -309,6 +310,10 @@ def run(app, *, port: int, sim_port: int, orders_per_minute: float, speed: float
     simulator = Simulator(api_key=app.config["ONETABLET_API_KEY"], target=base_url,
                           webhook_secret=app.config["ONETABLET_WEBHOOK_SECRET"], restaurants=RESTAURANTS,
                           behaviour=behaviour, port=sim_port).start(push_menus=False)
+    for order in db.session.execute(select(Order).where(Order.state.not_in(TERMINAL),
+                                                        Order.client_order_id.is_not(None))).scalars():
+        simulator.adopt(order.payload, order.client_order_id, order.state)  # left open by the last run
+    db.session.rollback()
     background.start(app)
     customers = CustomerOrders(base_url, app.config["PLATFORM_API_KEY"], per_minute=orders_per_minute,
                                on_order=_echo_order)

@@ -211,6 +211,20 @@ class Simulator:
         with self._lock:
             self._forced.extend([(status, headers, body or {"error": "forced", "detail": f"HTTP {status}"})] * count)
 
+    def adopt(self, body: dict, client_order_id: str, state: str) -> None:
+        """Know an order OneTablet took before this simulator started (its memory is not
+        durable): a restart of the demo finishes the orders the last run left open."""
+        with self._lock:
+            order = SimOrder(id=body["id"], client_order_id=client_order_id, store=body["store"]["merchant_supplied_id"],
+                             body=body, merchant_order_id=f"POS-{self.rng.randint(10000, 99999)}",
+                             state="received" if state == "submitted" else state)
+            self.orders[order.id] = order
+        if self._timers and self.target:
+            if order.state == "received":
+                self._later(self.rng.uniform(*self.behaviour.confirm_seconds), self._decide, order)
+            elif order.state == "confirmed":
+                self._later(self.rng.uniform(60, 300), self._finish, order, "ready")
+
     def calls_to(self, suffix: str = "", method: str = "POST") -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method and c.path.endswith(suffix)]

@@ -116,3 +116,30 @@ def test_5xx_and_slow_answers_from_onetablet_are_retried_until_the_order_goes_th
     answers = {call.status for call in simulator.calls}
     assert 503 in answers and 201 in answers
     assert sorted(simulator.orders) == sorted(ids)
+
+
+def test_a_restarted_simulator_adopts_the_orders_onetablet_already_took(app, api, restaurants, live_server):
+    from app import actions
+    from app.models import Courier, Order
+
+    forgetful = restaurants(decide=fate_in_id, confirm_seconds=(3600, 3600))  # would answer in an hour
+    assert api.create(order_body("o-ready-1")).status_code == 201
+    assert wait_for(lambda: api.order("o-ready-1")["client_order_id"], timeout=10)
+    forgetful.stop()
+
+    restarted = Simulator(api_key=ONETABLET_KEY, webhook_secret=WEBHOOK_SECRET, target=live_server.url,
+                          restaurants=[KITCHEN], behaviour=Behaviour(**FAST, decide=fate_in_id),
+                          port=forgetful.port).start(push_menus=False)
+    try:
+        with app.app_context():
+            order = db.session.get(Order, "o-ready-1")
+            restarted.adopt(order.payload, order.client_order_id, order.state)
+            courier = Courier(name="Ana Lima", phone="+15550000001")
+            db.session.add(courier)
+            db.session.commit()
+            actions.assign_courier("o-ready-1", courier_id=courier.id, actor="staff:dana")
+        assert wait_for(lambda: api.order("o-ready-1")["state"] == "ready", timeout=10)
+        assert wait_for(lambda: restarted.calls_to("/delivery-status"), timeout=10)
+        assert [c.status for c in restarted.calls_to("/delivery-status")] == [200]
+    finally:
+        restarted.stop()
