@@ -28,8 +28,10 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 def _sizes(quick: bool) -> dict:
     if quick:
-        return {"webhooks": 400, "pushes": 20, "clients": 50, "board_orders": 2000, "report_orders": 20_000}
-    return {"webhooks": 3000, "pushes": 100, "clients": 50, "board_orders": 2000, "report_orders": 200_000}
+        return {"webhooks": 400, "pushes": 20, "clients": 50, "board_orders": 2000, "overdue_orders": 10_000,
+                "report_orders": 20_000}
+    return {"webhooks": 3000, "pushes": 100, "clients": 50, "board_orders": 2000, "overdue_orders": 100_000,
+            "report_orders": 200_000}
 
 
 def _owned(module: str, *args, **kwargs) -> list[Row]:
@@ -71,7 +73,7 @@ def main() -> int:
             ("push", lambda: _section("push").run(app.url, database_url, clients=sizes["clients"],
                                                   pushes=sizes["pushes"])),
             ("board", lambda: _owned("board", database_url, orders=sizes["board_orders"])),
-            ("overdue", lambda: _owned("overdue", database_url)),
+            ("overdue", lambda: _owned("overdue", database_url, orders=sizes["overdue_orders"])),
             ("reports", lambda: _owned("reports", database_url, orders=sizes["report_orders"])),
             ("pages", lambda: _owned("pages", database_url, orders=sizes["board_orders"],
                                      receipts=20_000 if quick else 100_000)),
