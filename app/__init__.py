@@ -52,10 +52,20 @@ def _init_extensions(app: Flask) -> None:
         app,
         async_mode="threading",
         message_queue=app.config["REDIS_URL"],
+        channel=_socketio_channel(app.config["REDIS_URL"]),
         cors_allowed_origins=[],  # same origin only
         logger=False,
         engineio_logger=False,
     )
+
+
+def _socketio_channel(redis_url) -> str:
+    """Redis pub/sub ignores the database number: name the channel after it, so apps on
+    different Redis databases (other deployments, parallel test runs) never hear each other."""
+    from urllib.parse import urlparse
+
+    database = (urlparse(redis_url).path.strip("/") or "0") if redis_url else "0"
+    return f"passline-socketio-db{database}"
 
 
 def _register_blueprints(app: Flask) -> None:

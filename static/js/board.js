@@ -13,7 +13,7 @@
   var levels = new Map(); // order id -> overdue level last seen
   var more = new Map(); // column key -> Set of ids the server left out (capped column)
   var selected = new Set(); // ids picked for a bulk action
-  var reloading = false;
+  var reloading = 0; // board (re)loads in flight: updates wait until the last one has landed
   var buffered = []; // updates that arrive while the board reloads
   var detailId = null;
   var focusCancel = false;
@@ -127,7 +127,8 @@
   }
 
   function finishReload() {
-    reloading = false;
+    reloading = Math.max(0, reloading - 1);
+    if (reloading) return;
     var pending = buffered;
     buffered = [];
     pending.forEach(applyUpdate);
@@ -141,7 +142,7 @@
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (event.detail.target && event.detail.target.id === "board") { reloading = true; }
+    if (event.detail.target && event.detail.target.id === "board") { reloading += 1; }
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target && (event.detail.target.id === "board" || event.detail.elt.id === "board")) {
@@ -201,11 +202,6 @@
   function refreshDetail(version) {
     var inner = $("#detail-body [data-detail-id]");
     if (!inner || +inner.dataset.version >= version) return; // already shows this or newer
-    var active = document.activeElement;
-    if (active && detail.contains(active) && /INPUT|SELECT|TEXTAREA/.test(active.tagName)) {
-      inner.classList.add("is-stale"); // do not wipe what someone is typing
-      return;
-    }
     htmx.ajax("GET", detailUrl(inner.dataset.detailId),
       { target: "#detail-body", swap: "innerHTML", headers: { "X-Passline-Refresh": "1" } });
   }
@@ -217,11 +213,35 @@
     if (event.detail.target.id !== "detail-body" || !config || !config.headers["X-Passline-Refresh"]) return;
     var shown = $("#detail-body [data-detail-id]");
     var fresh = fromHtml(event.detail.serverResponse || "");
-    if (shown && fresh && fresh.dataset && fresh.dataset.detailId === shown.dataset.detailId &&
-        +fresh.dataset.version <= +shown.dataset.version) {
-      event.detail.shouldSwap = false;
-    }
+    if (!shown || !fresh || !fresh.dataset || fresh.dataset.detailId !== shown.dataset.detailId) return;
+    if (+fresh.dataset.version <= +shown.dataset.version) event.detail.shouldSwap = false;
+    else typed = formState(); // what someone is typing survives the refresh
   });
+
+  // The detail's forms, as typed: {form action: {field name: value}}, and the focused field.
+  var typed = null;
+  function formState() {
+    var state = { forms: {}, focus: null };
+    $$("#detail-body form").forEach(function (form) {
+      var fields = {};
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (el.name && el.type !== "hidden" && el.type !== "submit") fields[el.name] = el.value;
+        if (el === document.activeElement) state.focus = [form.getAttribute("action"), el.name];
+      });
+      state.forms[form.getAttribute("action")] = fields;
+    });
+    return state;
+  }
+  function restoreForms(state) {
+    $$("#detail-body form").forEach(function (form) {
+      var fields = state.forms[form.getAttribute("action")];
+      if (!fields) return;
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (el.name in fields && el.type !== "hidden" && el.type !== "submit") el.value = fields[el.name];
+        if (state.focus && state.focus[0] === form.getAttribute("action") && state.focus[1] === el.name) el.focus();
+      });
+    });
+  }
 
   function detailUrl(id) {
     var card = cardOf(id);
@@ -232,6 +252,7 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id !== "detail-body" || !detail) return;
     detail.hidden = false;
+    if (typed) { restoreForms(typed); typed = null; }
     var inner = $("[data-detail-id]", detail);
     if (inner) detailId = inner.dataset.detailId;
     if (focusCancel) {

@@ -21,7 +21,7 @@ from conftest import PLATFORM_KEY, order_body, signed_headers
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
-TIMEOUT_MS = 5000  # every wait on the DOM is bounded
+TIMEOUT_MS = 10_000  # every wait on the DOM is bounded (generous: CI machines are busy)
 
 
 def require_browser() -> None:

@@ -62,7 +62,7 @@ def test_a_dispatcher_cancels_and_reassigns_the_other_board_sees_it_and_onetable
     dana.select_option("#detail .act-cancel select[name=reason]", "ITEM_OUT_OF_STOCK")
     dana.fill("#detail .act-cancel input[name=details]", "no more buns")
     dana.click("#detail .act-cancel button")
-    dana.wait_for_selector("#detail .notice")
+    dana.wait_for_selector("#detail .notice >> text=Cancelled")
     wait_card_in(eli, doomed, "exceptions")
     assert "ITEM_OUT_OF_STOCK" in eli.inner_text(card(eli, doomed))
 

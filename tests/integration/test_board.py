@@ -1,0 +1,362 @@
+"""The board at `/`, the order detail and the staff actions, over real HTTP with a real
+database (Flask test client), and the board's Socket.IO side."""
+import re
+
+import pytest
+
+from app import overdue
+from app.extensions import db, socketio
+from app.models import Courier, Order, OutboxMessage
+from conftest import order_body
+
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+IN_PROCESS = [{"REDIS_URL": None}]  # Flask-SocketIO's test client refuses a message queue
+
+
+@pytest.fixture
+def dispatcher(staff):
+    return staff.login("dispatcher")
+
+
+@pytest.fixture
+def courier(app):
+    with app.app_context():
+        c = Courier(name="Mike Rivera", phone="+15559876543")
+        db.session.add(c)
+        db.session.commit()
+        return c.id
+
+
+def column_of(page: str, order_id: str):
+    """The data-state of the column holding the card, read from the markup hooks."""
+    position = page.index(f'data-order-id="{order_id}"')
+    return re.findall(r'<section class="column[^"]*" data-state="([a-z_]+)"', page[:position])[-1]
+
+
+def card_html(page: str, order_id: str) -> str:
+    start = page.rindex("<article", 0, page.index(f'data-order-id="{order_id}"'))
+    return page[start:page.index("</article>", start)]
+
+
+def new_order(api, **kw) -> str:
+    body = order_body(**kw)
+    assert api.create(body).status_code == 201
+    return body["id"]
+
+
+def get_order(app, order_id) -> Order:
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        db.session.expunge(order)
+        return order
+
+
+# --- the board -------------------------------------------------------------------------
+
+def test_the_board_needs_a_login(client):
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_each_card_sits_in_its_states_column_and_terminal_ones_apart(dispatcher, client, api, hook, menu):
+    submitted, confirmed, ready, rejected, cancelled = (new_order(api) for _ in range(5))
+    hook.confirm(confirmed)
+    hook.ready(ready)
+    hook.reject(rejected)
+    hook.cancel(cancelled)
+    page = client.get("/").get_data(as_text=True)
+    for state in ("submitted", "confirmed", "ready", "in_transit", "completed", "exceptions"):
+        assert f'data-state="{state}"' in page
+    assert [column_of(page, o) for o in (submitted, confirmed, ready, rejected, cancelled)] == [
+        "submitted", "confirmed", "ready", "exceptions", "exceptions"]
+    assert re.search(r'data-state="exceptions".*?<span class="count"[^>]*>2</span>', page, re.S)
+
+
+def test_a_card_shows_what_a_dispatcher_scans_for(dispatcher, client, api, hook, menu, app, courier):
+    order_id = new_order(api, consumer={"id": 7, "first_name": "Zoë", "last_name": "Park"})
+    hook.confirm(order_id)
+    from app import actions
+
+    with app.app_context():
+        actions.assign_courier(order_id, courier_id=courier, actor="staff:dana")
+    card = card_html(client.get("/").get_data(as_text=True), order_id)
+    for text in ("store-1", "Zoë", "3 items", "$25.89", "Delivery · fleet", "Mike · ", "assigned"):
+        assert text in card, text
+    assert re.search(r'<time class="age"[^>]*data-since="\d+"', card)
+
+
+@pytest.mark.parametrize("app_config", IN_PROCESS, ids=["in-process"])
+def test_an_overdue_card_says_which_limit_and_by_how_much(app, dispatcher, client, api, menu, frozen_clock):
+    order_id = new_order(api)
+    frozen_clock.advance(minutes=5, seconds=1)
+    with app.app_context():
+        overdue.tick()
+    frozen_clock.advance(minutes=2)
+    page = client.get("/").get_data(as_text=True)
+    card = card_html(page, order_id)
+    assert 'data-overdue="confirmation"' in card
+    assert "Confirmation late +" in card and ">2m<" in card
+    assert column_of(page, order_id) == "submitted"  # overdue stays in its column, flagged
+    assert order_id in client.get("/board/attention").get_data(as_text=True)
+
+
+def test_a_failed_call_shows_on_the_card_and_in_the_attention_strip(app, dispatcher, client, api, menu):
+    order_id = new_order(api)
+    with app.app_context():
+        message = db.session.query(OutboxMessage).filter_by(order_id=order_id).one()
+        message.status = "failed"
+        db.session.commit()
+    assert "1 call failed" in card_html(client.get("/").get_data(as_text=True), order_id)
+    assert "1 with failed calls" in client.get("/board/attention").get_data(as_text=True)
+
+
+def test_filters_and_search_narrow_the_board_and_are_kept_in_the_form(dispatcher, client, api, menu):
+    pickup = new_order(api, pickup=True, consumer={"id": 1, "first_name": "Ada", "last_name": "Lovelace"})
+    delivery = new_order(api, consumer={"id": 2, "first_name": "Alan", "last_name": "Turing"})
+    by_type = client.get("/?type=pickup").get_data(as_text=True)
+    assert pickup in by_type and delivery not in by_type
+    assert '<option value="pickup" selected>' in by_type
+    by_name = client.get("/?q=turing", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert delivery in by_name and pickup not in by_name
+    assert 'data-filter-q="turing"' in by_name
+    by_id = client.get(f"/?q={pickup[-6:].upper()}").get_data(as_text=True)
+    assert pickup in by_id and delivery not in by_id
+    assert pickup not in client.get("/?store=other-store").get_data(as_text=True)
+    assert pickup not in client.get("/?overdue=1").get_data(as_text=True)
+
+
+def test_htmx_gets_just_the_columns_and_caches_are_told(dispatcher, client, api, menu):
+    new_order(api)
+    full = client.get("/")
+    fragment = client.get("/", headers={"HX-Request": "true"})
+    assert "HX-Request" in full.headers["Vary"] and "HX-Request" in fragment.headers["Vary"]
+    assert "<html" in full.get_data(as_text=True)
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and body.lstrip().startswith('<div id="board"')
+
+
+def test_a_long_column_is_capped_and_shows_all_on_demand(dispatcher, client, api, menu, monkeypatch):
+    monkeypatch.setattr("app.board.queries.CAP", 2)
+    ids = [new_order(api) for _ in range(3)]
+    page = client.get("/").get_data(as_text=True)
+    assert sum(page.count(f'data-order-id="{i}"') for i in ids) == 2
+    assert f'["{ids[2]}"]' in page  # the column names the card it left out
+    assert "Show all 3" in page
+    column = client.get("/board/columns/submitted", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert all(f'data-order-id="{i}"' in column for i in ids)
+
+
+# --- the detail -------------------------------------------------------------------------
+
+def test_the_detail_shows_items_customer_money_store_time_and_the_audit_trail(dispatcher, client, api, hook,
+                                                                              menu):
+    body = order_body(special_instructions="Ring twice")
+    body["categories"][0]["items"][0]["special_instructions"] = "well done"
+    assert api.create(body).status_code == 201
+    hook.confirm(body["id"])
+    detail = client.get(f"/orders/{body['id']}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    for text in ("Smash Burger", "+ No onions", "“well done”", "Ring twice", "John Doe", "+15551234567",
+                 "$21.00", "$1.89", "$3.00", "$25.89", "America/New_York", "Local time",
+                 "customer_app", "onetablet", "submitted → confirmed"):
+        assert text in detail, text
+    assert "<html" not in detail
+    assert "<html" in client.get(f"/orders/{body['id']}").get_data(as_text=True)
+
+
+def test_an_unknown_order_is_404(dispatcher, client):
+    assert client.get("/orders/nope", headers={"HX-Request": "true"}).status_code == 404
+
+
+# --- actions ----------------------------------------------------------------------------
+
+def test_cancel_from_the_detail_goes_through_the_lifecycle_and_queues_onetablets_call(app, dispatcher, api,
+                                                                                     submitted):
+    response = dispatcher.post(f"/orders/{submitted}/cancel", {"reason": "KITCHEN_BUSY", "details": "slammed"},
+                               htmx=True)
+    assert response.status_code == 200
+    assert "Cancelled; OneTablet will be told." in response.get_data(as_text=True)
+    order = api.order(submitted)
+    assert (order["state"], order["cancel_reason"], order["cancel_details"]) == ("cancelled", "KITCHEN_BUSY",
+                                                                                 "slammed")
+    assert order["timeline"][-1]["actor"] == f"staff:{dispatcher.username}"
+    with app.app_context():
+        assert db.session.query(OutboxMessage).filter_by(order_id=submitted, kind="cancel").count() == 1
+
+
+def test_a_plain_post_is_answered_303(dispatcher, api, submitted):
+    response = dispatcher.post(f"/orders/{submitted}/cancel", {"reason": "STORE_CLOSED"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/orders/{submitted}")
+    assert api.order(submitted)["state"] == "cancelled"
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"reason": ""}, "Choose a cancel reason"),
+    ({"reason": "BORED"}, "Choose a cancel reason"),
+    ({"reason": "OTHER"}, "OTHER needs details"),
+])
+def test_cancel_needs_a_reason_code(dispatcher, api, submitted, form, message):
+    response = dispatcher.post(f"/orders/{submitted}/cancel", form, htmx=True)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert api.order(submitted)["state"] == "submitted"
+
+
+def test_a_forbidden_action_says_why_inline_and_changes_nothing(dispatcher, api, hook, submitted):
+    hook.cancel(submitted)
+    before = api.order(submitted)
+    response = dispatcher.post(f"/orders/{submitted}/picked-up", htmx=True)
+    assert response.status_code == 409
+    assert re.search(r'class="error" role="alert">a delivery order is completed by its courier',
+                     response.get_data(as_text=True))
+    after = api.order(submitted)
+    assert (after["state"], after["version"]) == (before["state"], before["version"])
+    assert after["timeline"][-1]["refused"] is True
+
+
+def test_an_action_without_the_csrf_token_is_refused_and_changes_nothing(dispatcher, api, submitted):
+    response = dispatcher.post(f"/orders/{submitted}/cancel", {"reason": "KITCHEN_BUSY"}, htmx=True, csrf=False)
+    assert response.status_code == 400
+    assert len(api.order(submitted)["timeline"]) == 1
+
+
+def test_assign_then_post_the_next_courier_statuses(dispatcher, api, hook, submitted, courier):
+    hook.confirm(submitted)
+    assert dispatcher.post(f"/orders/{submitted}/courier", {"courier_id": courier}, htmx=True).status_code == 200
+    detail = dispatcher.get(f"/orders/{submitted}", htmx=True).get_data(as_text=True)
+    assert '<option value="arriving_at_store">arriving</option>' in detail  # the next one first
+    for status in ("arrived_at_store", "dasher_out_for_delivery"):
+        assert dispatcher.post(f"/orders/{submitted}/courier-status", {"status": status}, htmx=True).status_code == 200
+    order = api.order(submitted)
+    assert (order["state"], order["courier_status"], order["courier"]["name"]) == (
+        "in_transit", "dasher_out_for_delivery", "Mike Rivera")
+
+
+def test_an_inactive_courier_cannot_be_assigned(app, dispatcher, api, hook, submitted, courier):
+    with app.app_context():
+        db.session.get(Courier, courier).is_active = False
+        db.session.commit()
+    response = dispatcher.post(f"/orders/{submitted}/courier", {"courier_id": courier}, htmx=True)
+    assert response.status_code == 422 and "choose an active courier" in response.get_data(as_text=True)
+
+
+def test_a_pickup_order_is_marked_picked_up(dispatcher, api, hook, menu):
+    order_id = new_order(api, pickup=True)
+    hook.ready(order_id)
+    assert dispatcher.post(f"/orders/{order_id}/picked-up", htmx=True).status_code == 200
+    assert api.order(order_id)["state"] == "completed"
+
+
+def test_only_a_manager_overrides_and_always_with_a_reason(staff, api, hook, submitted):
+    hook.cancel(submitted)
+    staff.login("dispatcher")
+    refused = staff.post(f"/orders/{submitted}/override", {"to_state": "confirmed", "reason": "x"}, htmx=True)
+    assert refused.status_code == 403 and "Only a manager" in refused.get_data(as_text=True)
+    staff.login("manager")
+    assert staff.post(f"/orders/{submitted}/override", {"to_state": "confirmed", "reason": ""},
+                      htmx=True).status_code == 422
+    done = staff.post(f"/orders/{submitted}/override", {"to_state": "confirmed", "reason": "restaurant called"},
+                      htmx=True)
+    assert done.status_code == 200 and "Override applied." in done.get_data(as_text=True)
+    assert api.order(submitted)["state"] == "confirmed"
+
+
+def test_a_failed_call_is_retried_by_hand(app, dispatcher, api, submitted):
+    with app.app_context():
+        message = db.session.query(OutboxMessage).filter_by(order_id=submitted).one()
+        message.status, message_id = "failed", message.id
+        db.session.commit()
+    detail = dispatcher.get(f"/orders/{submitted}", htmx=True).get_data(as_text=True)
+    assert f'name="message_id" value="{message_id}"' in detail
+    response = dispatcher.post(f"/orders/{submitted}/retry", {"message_id": message_id}, htmx=True)
+    assert response.status_code == 200 and "Call queued again." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(OutboxMessage, message_id).status == "pending"
+    assert api.order(submitted)["timeline"][-1]["event"] == "call_retried"
+
+
+def test_acknowledging_stops_the_alarm_once(app, dispatcher, api, submitted):
+    page = dispatcher.get("/").get_data(as_text=True)
+    assert "data-alarm" in card_html(page, submitted)
+    assert "Acknowledged." in dispatcher.post(f"/orders/{submitted}/acknowledge", htmx=True).get_data(as_text=True)
+    again = dispatcher.post(f"/orders/{submitted}/acknowledge", htmx=True).get_data(as_text=True)
+    assert "nothing changed" in again
+    assert "data-alarm" not in card_html(dispatcher.get("/").get_data(as_text=True), submitted)
+    events = [e["event"] for e in api.order(submitted)["timeline"]]
+    assert events.count("acknowledged") == 1
+
+
+# --- bulk -------------------------------------------------------------------------------
+
+def test_bulk_assigns_one_courier_to_several_ready_orders_each_on_its_own(dispatcher, api, hook, menu, courier):
+    ready = [new_order(api) for _ in range(2)]
+    pickup = new_order(api, pickup=True)
+    for order_id in ready + [pickup]:
+        hook.ready(order_id)
+    response = dispatcher.post("/orders/bulk", {"action": "courier", "courier_id": courier,
+                                                "order_ids": ready + [pickup]}, htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "2 of 3 done." in body
+    assert re.search(rf'class="refused" data-result-for="{pickup}".*?a pickup order has no courier', body, re.S)
+    assert [api.order(o)["courier"]["name"] for o in ready] == ["Mike Rivera"] * 2
+
+
+def test_bulk_cancels_several(dispatcher, api, menu):
+    ids = [new_order(api) for _ in range(3)]
+    response = dispatcher.post("/orders/bulk", {"action": "cancel", "reason": "STORE_CLOSED", "order_ids": ids},
+                               htmx=True)
+    assert "3 of 3 done." in response.get_data(as_text=True)
+    assert {api.order(o)["state"] for o in ids} == {"cancelled"}
+
+
+def test_bulk_needs_an_action_and_orders(dispatcher):
+    assert dispatcher.post("/orders/bulk", {"action": "courier"}, htmx=True).status_code == 422
+
+
+# --- live -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("app_config", IN_PROCESS, ids=["in-process"])
+def test_an_anonymous_socket_is_refused(app, client):
+    assert not socketio.test_client(app, flask_test_client=client).is_connected()
+
+
+@pytest.mark.parametrize("app_config", IN_PROCESS, ids=["in-process"])
+def test_a_change_reaches_the_board_socket_as_a_rendered_card_with_its_version(app, client, auth, api, hook,
+                                                                             submitted):
+    auth.login()
+    board = socketio.test_client(app, flask_test_client=client)
+    assert board.is_connected()
+    board.get_received()
+    hook.confirm(submitted)
+    [update] = [m["args"][0] for m in board.get_received() if m["name"] == "order"]
+    assert (update["id"], update["version"], update["column"], update["state"]) == (
+        submitted, 2, "confirmed", "confirmed")
+    assert f'data-order-id="{submitted}"' in update["html"] and 'data-version="2"' in update["html"]
+    board.disconnect()
+
+
+@pytest.mark.parametrize("app_config", IN_PROCESS, ids=["in-process"])
+def test_a_change_made_outside_a_request_still_pushes_its_card(app, client, auth, submitted, courier):
+    from app import actions
+
+    auth.login()
+    board = socketio.test_client(app, flask_test_client=client)
+    board.get_received()
+    with app.app_context():  # like the scheduler or the outbox worker: no request
+        actions.cancel(submitted, reason="OTHER", details="test", actor="scheduler")
+    [update] = [m["args"][0] for m in board.get_received() if m["name"] == "order"]
+    assert update["column"] == "exceptions" and f'href="/orders/{submitted}"' in update["html"]
+    board.disconnect()
+
+
+def test_an_order_finished_long_ago_leaves_the_board(app, dispatcher, client, api, submitted, frozen_clock):
+    dispatcher.post(f"/orders/{submitted}/cancel", {"reason": "KITCHEN_BUSY"}, htmx=True)
+    assert submitted in client.get("/").get_data(as_text=True)
+    frozen_clock.advance(hours=4, minutes=1)
+    assert submitted not in client.get("/").get_data(as_text=True)
+
+
+def test_apps_on_different_redis_databases_use_different_socketio_channels():
+    """Redis pub/sub ignores the database number; the channel name must not."""
+    from app import _socketio_channel
+
+    assert _socketio_channel("redis://127.0.0.1:6379/2") != _socketio_channel("redis://127.0.0.1:6379/0")
+    assert _socketio_channel("redis://127.0.0.1:6379") == _socketio_channel("redis://127.0.0.1:6379/0")
