@@ -24,9 +24,10 @@ from .extensions import db
 from .models import Order
 
 ACTOR = "scheduler"
-# One transaction per batch. On SQLite a webhook waits for the batch in progress, and each
-# flag costs ~1 ms (audit row, update, live card), so a batch stays well under a second.
-BATCH_SIZE = 100
+# One transaction per batch. On SQLite a webhook waits for the batch in progress, and a
+# flag costs 1-5 ms (audit row, update, the board's card for the live push, rendered
+# before commit), so a batch of 50 keeps that wait around a tenth of a second.
+BATCH_SIZE = 50
 # pg_try_advisory_xact_lock key: any constant no other lock uses ("overdue" in ASCII).
 LOCK_KEY = 0x6F7665726475
 
