@@ -1,14 +1,13 @@
 """Staff pages around the board: the fleet (/couriers), stores (/stores), refunds
 (/refunds), the webhook log (/webhooks) and staff accounts (/users). One blueprint per
 page; this module holds what they share: answering htmx or a full page, and the
-template helpers (times, a link to an order on the board)."""
+template filters for times (money and order links are the board's)."""
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, flash, make_response, redirect, render_template, request, url_for
 
 from ..extensions import db
 
@@ -18,12 +17,10 @@ def is_htmx() -> bool:
 
 
 def respond(page: str, fragment: str, *, status: int = 200, **context):
-    """The full page, or for an htmx request only the fragment it swaps in.
-
-    htmx swaps only 2xx answers, so a refused htmx form answers 200 with its message
-    inline; a plain form gets the real status (422, 409) with the whole page."""
-    htmx = is_htmx()
-    response = make_response(render_template(fragment if htmx else page, **context), 200 if htmx else status)
+    """The full page, or for an htmx request only the fragment it swaps in. A refused form
+    answers its real status (409, 422) with its message inline: static/js/app.js has htmx
+    swap those answers like a 200."""
+    response = make_response(render_template(fragment if is_htmx() else page, **context), status)
     response.vary.add("HX-Request")
     return response
 
@@ -36,13 +33,6 @@ def saved(message: str, endpoint: str, fragment: str, context) -> Response:
         return respond(fragment, fragment, **context(notice=message))
     flash(message)
     return redirect(url_for(endpoint), code=303)
-
-
-def order_url(order_id: str) -> str:
-    """The order's detail on the board (or, before the board has one, its search by id)."""
-    if "board.order_detail" in current_app.view_functions:
-        return url_for("board.order_detail", order_id=order_id)
-    return "/?" + urlencode({"q": order_id})
 
 
 def utc(value: datetime | None) -> str:
@@ -59,5 +49,4 @@ def register(app) -> None:
 
     for module in (couriers, stores, refunds, webhook_log, users):
         app.register_blueprint(module.bp)
-    app.jinja_env.globals.update(staff_order_url=order_url)
-    app.jinja_env.filters.update(staff_utc=utc, staff_local=local)  # `money` is the board's
+    app.jinja_env.filters.update(staff_utc=utc, staff_local=local)

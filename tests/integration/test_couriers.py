@@ -68,7 +68,8 @@ def test_an_htmx_add_answers_only_the_fleet_section(staff):
     assert page.lstrip().startswith('<section id="fleet"') and "<html" not in page
     assert "Ana Lopez" in page
     refused = staff.post("/couriers", {"name": "", "phone": "x"}, htmx=True)
-    assert refused.status_code == 200 and 'data-error="name"' in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'data-error="name"' in refused.get_data(as_text=True)
+    assert refused.get_data(as_text=True).lstrip().startswith('<section id="fleet"')
 
 
 def test_the_fleet_shows_who_carries_which_open_order_with_its_state_and_courier_status(

@@ -7,7 +7,7 @@ import re
 from app import clock
 from app.extensions import db
 from app.models import WebhookReceipt
-from app.staff import order_url
+from app.board.cards import order_url
 from app.staff.webhook_log import PAGE_SIZE
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")  # many logins per module
