@@ -417,3 +417,15 @@ def wait_for(condition, timeout: float = 10.0, every: float = 0.02):
         if result or time.monotonic() > deadline:
             return result or None
         time.sleep(every)
+
+
+@pytest.fixture
+def courier(app):
+    """An active courier, Mike Rivera; returns his id."""
+    from app.models import Courier
+
+    with app.app_context():
+        mike = Courier(name="Mike Rivera", phone="+15559876543")
+        db.session.add(mike)
+        db.session.commit()
+        return mike.id

@@ -1,7 +1,5 @@
 """Staff actions from the board in a real browser reach the other boards live, and the
 fake OneTablet receives the matching calls from the outbox worker."""
-import time
-
 import pytest
 
 from app.extensions import db
@@ -9,6 +7,7 @@ from app.models import Courier
 from app.onetablet.worker import Worker
 from browser import (PASSWORD, browser, card, logged_in, remote, staff_accounts,  # noqa: F401
                      wait_card_in, wait_live)
+from conftest import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -30,16 +29,6 @@ def worker(app, onetablet):
     running = Worker(app, senders=1, name="e2e-worker").start()
     yield running
     running.stop()
-
-
-def wait_for(condition, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def open_detail(page, order_id):
@@ -75,10 +64,12 @@ def test_a_dispatcher_cancels_and_reassigns_the_other_board_sees_it_and_onetable
         eli.wait_for_selector(card(eli, delivery, "confirmed") + f' .courier >> text={name}')
     assert dana.dialogs == eli.dialogs == [] and dana.errors == eli.errors == []
 
-    cancels = wait_for(lambda: onetablet.calls_to(f"/orders/{doomed}/cancel"), what="the cancel call")
+    cancels = wait_for(lambda: onetablet.calls_to(f"/orders/{doomed}/cancel"))
+    assert cancels, "OneTablet got no cancel call"
     assert cancels[0].body["reason"] == "ITEM_OUT_OF_STOCK: no more buns"
     assert cancels[0].body["store"] == {"merchant_supplied_id": "store-1"}
     statuses = wait_for(lambda: len(onetablet.calls_to(f"/orders/{delivery}/delivery-status")) == 2
-                        and onetablet.calls_to(f"/orders/{delivery}/delivery-status"), what="two courier calls")
+                        and onetablet.calls_to(f"/orders/{delivery}/delivery-status"))
+    assert statuses, "OneTablet did not get both courier calls"
     assert [(c.body["dasher"]["first_name"], c.body["dasher_status"]) for c in statuses] == [
         ("Mike", "dasher_confirmed"), ("Ana", "dasher_confirmed")]

@@ -6,7 +6,7 @@ import pytest
 
 from app import overdue
 from app.extensions import db, socketio
-from app.models import Courier, Order, OutboxMessage
+from app.models import Courier, OutboxMessage
 from conftest import order_body
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -16,15 +16,6 @@ IN_PROCESS = [{"REDIS_URL": None}]  # Flask-SocketIO's test client refuses a mes
 @pytest.fixture
 def dispatcher(staff):
     return staff.login("dispatcher")
-
-
-@pytest.fixture
-def courier(app):
-    with app.app_context():
-        c = Courier(name="Mike Rivera", phone="+15559876543")
-        db.session.add(c)
-        db.session.commit()
-        return c.id
 
 
 def column_of(page: str, order_id: str):
@@ -42,13 +33,6 @@ def new_order(api, **kw) -> str:
     body = order_body(**kw)
     assert api.create(body).status_code == 201
     return body["id"]
-
-
-def get_order(app, order_id) -> Order:
-    with app.app_context():
-        order = db.session.get(Order, order_id)
-        db.session.expunge(order)
-        return order
 
 
 # --- the board -------------------------------------------------------------------------
