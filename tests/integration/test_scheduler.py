@@ -3,6 +3,7 @@ anyway, each overdue order is still flagged once (the tick's database locks)."""
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -13,11 +14,13 @@ import requests
 import socketio as socketio_client
 from sqlalchemy import func, select
 
-from app import jobs, overdue
+from app import background, jobs, overdue
 from app.extensions import db
 from app.models import Order, OrderEvent
 from tests.conftest import make_app, wait_for
 from tests.integration.test_outbox_delivery import place  # n orders through the API
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def flag_counts(app):
@@ -94,6 +97,40 @@ def test_a_serving_process_runs_the_scheduler_in_its_own_thread(app, api, menu, 
         scheduler.shutdown(wait=True)
 
 
+@pytest.mark.parametrize("setting, runs", [("auto", True), ("off", False)])
+def test_PASSLINE_SCHEDULER_off_leaves_the_scheduler_to_another_process(app, monkeypatch, setting, runs):
+    monkeypatch.setattr(background, "_started", False)
+    app.config.update(PASSLINE_SCHEDULER=setting, PASSLINE_OUTBOX_WORKER="off")
+    background.start(app)
+    scheduler = app.extensions.get("passline_scheduler")
+    try:
+        assert (scheduler is not None and scheduler.running) is runs
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+
+
+def scheduler_process(database_url, *args, redis_url=None, **popen):
+    """`flask --app wsgi scheduler ARGS` in its own process, on the test's database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OVERDUE_", "PASSLINE_", "REDIS_URL"))}
+    env.update(DATABASE_URL=database_url, OVERDUE_CHECK_SECONDS="0.1", **({"REDIS_URL": redis_url} if redis_url else {}))
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+@pytest.mark.slow
+def test_a_scheduler_process_stops_cleanly_on_sigterm(app):
+    process = scheduler_process(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        assert "scheduler: overdue every 0.1s" in process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "stopped after" in out
+
+
 @pytest.mark.slow
 def test_a_scheduler_process_pushes_its_flags_to_the_boards_another_process_serves(
         app, api, menu, auth, live_server, frozen_clock):
@@ -116,15 +153,11 @@ def test_a_scheduler_process_pushes_its_flags_to_the_boards_another_process_serv
     cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
     board.connect(live_server.url, headers={"Cookie": cookie}, wait_timeout=10)
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OVERDUE_", "PASSLINE_"))}
-        env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=app.config["REDIS_URL"],
-                   OVERDUE_CHECK_SECONDS="0.1")
-        scheduler = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "--max-ticks", "1"],
-            cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))), env=env,
-            capture_output=True, text=True, timeout=60)
-        assert scheduler.returncode == 0, scheduler.stderr
-        assert "overdue: 1 order(s) changed" in scheduler.stdout
+        scheduler = scheduler_process(app.config["SQLALCHEMY_DATABASE_URI"], "--max-ticks", "1",
+                                      redis_url=app.config["REDIS_URL"])
+        out, err = scheduler.communicate(timeout=60)
+        assert scheduler.returncode == 0, err
+        assert "overdue: 1 order(s) changed" in out
 
         def pushed():
             while True:
