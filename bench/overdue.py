@@ -56,7 +56,16 @@ def _seed(n: int, now: datetime) -> int:
 
     store_id = db.session.execute(insert(Store).values(merchant_supplied_id=PREFIX + "store", name="Bench")
                                   .returning(Store.id)).scalar_one()
-    payload = {"id": "", "store": {"merchant_supplied_id": PREFIX + "store"}, "subtotal": 2100, "tax": 189}
+    payload = {  # about the size of a real order (the platform's, kept whole)
+        "store": {"merchant_supplied_id": PREFIX + "store", "timezone": "America/New_York"},
+        "consumer": {"id": 12345, "first_name": "John", "last_name": "Doe", "phone": "+15551234567"},
+        "subtotal": 2100, "tax": 189, "tip": 300, "is_pickup": False, "fulfillment_type": "mx_fleet_delivery",
+        "delivery_address": {"street": "1 Main St", "city": "Springfield", "zip_code": "12345"},
+        "categories": [{"name": "Burgers", "items": [
+            {"merchant_supplied_id": "burger", "name": "Smash Burger", "quantity": 1, "price": 1200,
+             "options": [{"name": "No onions"}], "extras": [{"name": "Cheese", "price": 100}]},
+            {"merchant_supplied_id": "fries", "name": "Fries", "quantity": 2, "price": 450}]}],
+    }
     chunk = 5_000
     for start in range(0, n, chunk):
         rows = []

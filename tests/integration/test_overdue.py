@@ -1,6 +1,6 @@
 """SPEC §2: each time limit flags its order once, escalates it once at twice the limit,
 is audited naming the limit and the delay, is pushed live, and is cleared by the next step.
-The clock is app.clock under the test's control; each tick is the scheduler's own job."""
+The clock is app.clock under the test's control; `tick` runs the scheduler job's function once."""
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable, Optional
