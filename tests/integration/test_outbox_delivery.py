@@ -227,3 +227,20 @@ def test_later_calls_of_an_order_onetablet_never_took_are_failed_not_sent(
     outbox_worker.drain()
     assert [(m.kind, m.status) for m in messages(app)] == [("create_order", "failed"), ("cancel", "failed")]
     assert [c.path for c in onetablet.calls] == ["/orders"]
+
+
+def test_a_call_that_gives_up_is_pushed_live_so_the_card_shows_it(
+        app, api, menu, onetablet, outbox_worker, frozen_clock, monkeypatch):
+    from app import live
+
+    pushed = []
+    monkeypatch.setattr(live.socketio, "emit", lambda event, payload, **kw: pushed.append((event, payload)))
+    [order_id] = place(api)
+    before = api.order(order_id)["version"]
+    pushed.clear()
+    onetablet.start()
+    onetablet.fail_next(1, 409, body={"error": "conflict", "detail": "order already exists"})
+    outbox_worker.drain()
+    orders_pushed = [p for e, p in pushed if e == "order" and p["id"] == order_id]
+    assert len(orders_pushed) == 1  # one push for the commit: badge and rejection together
+    assert orders_pushed[0]["state"] == "rejected" and orders_pushed[0]["version"] > before
