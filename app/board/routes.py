@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -52,7 +52,8 @@ def index():
         return respond(render_template("board/_board.html", **context))
     return respond(render_template(
         "board/index.html", stores=queries.stores(), attention=queries.attention(),
-        couriers=queries.active_couriers(), reasons=CANCEL_REASONS, **context))
+        couriers=queries.active_couriers(), reasons=CANCEL_REASONS,
+        alarm_repeat_ms=int(1000 * current_app.config.get("BOARD_ALARM_REPEAT_SECONDS", 30)), **context))
 
 
 @bp.get("/board/columns/<key>")

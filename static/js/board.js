@@ -4,7 +4,6 @@
 (function () {
   "use strict";
 
-  var REPEAT_MS = 30000; // an unseen alarm sounds again this often
   var TICK_MS = 15000; // "time in state" refresh
   var store = window.localStorage;
 
@@ -382,7 +381,7 @@
   // Alarms nobody has looked at repeat until someone opens or acknowledges the order.
   setInterval(function () {
     if (board && $("[data-alarm]", board)) play(1);
-  }, REPEAT_MS);
+  }, sound ? +sound.dataset.repeatMs || 30000 : 30000);
 
   // --- time in state --------------------------------------------------------------------
 

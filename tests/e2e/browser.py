@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -29,16 +30,29 @@ def require_browser() -> None:
         pytest.skip(f"{CHROMIUM} is not installed")
 
 
-@pytest.fixture
-def browser():
-    """A fresh headless Chromium per test (contexts inside it are separate sessions)."""
+@contextmanager
+def chromium(*extra_args: str):
     require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS + list(extra_args))
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def browser():
+    """A fresh headless Chromium per test (contexts inside it are separate sessions)."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def browser_blocking_sound():
+    """Chromium with the autoplay policy of a fresh desktop browser: no sound before a click."""
+    with chromium("--autoplay-policy=document-user-activation-required") as launched:
+        yield launched
 
 
 def logged_in(browser, base_url: str, username: str, password: str, *, path: str = "/"):
