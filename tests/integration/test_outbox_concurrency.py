@@ -1,7 +1,6 @@
 """Several senders — threads of several workers, as in several processes — never send one
 message twice; a dead sender's lease runs out; a commit wakes the worker at once."""
 import threading
-import time
 from collections import Counter
 from datetime import timedelta
 
