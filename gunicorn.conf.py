@@ -21,6 +21,9 @@ graceful_timeout = 20
 accesslog = None  # nginx logs requests; errors still go to stderr
 errorlog = "-"
 loglevel = os.environ.get("PASSLINE_LOG_LEVEL", "info")
+# gunicorn's control socket has one default path per user: several gunicorns on a host
+# would take it from each other. Nothing here uses gunicornc.
+control_socket_disable = True
 
 
 def post_worker_init(worker):
