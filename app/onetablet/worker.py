@@ -19,7 +19,7 @@ import random
 import socket
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -61,6 +61,13 @@ class Claimed:
     idempotency_key: str
 
 
+@dataclass
+class _Sender:
+    name: str
+    wakeup: threading.Event = field(default_factory=threading.Event)
+    busy: bool = False
+
+
 class Worker:
     def __init__(self, app, *, senders: Optional[int] = None, name: Optional[str] = None,
                  rng: Optional[random.Random] = None):
@@ -70,7 +77,7 @@ class Worker:
         self.senders = senders if senders is not None else self.config["OUTBOX_SENDERS"]
         self.rng = rng or random.Random()
         self._stop = threading.Event()
-        self._wakeups: list[threading.Event] = []
+        self._senders: list[_Sender] = []
         self._threads: list[threading.Thread] = []
         self.passes = 0  # drains finished by the sender threads (tests wait on it)
 
@@ -78,40 +85,51 @@ class Worker:
 
     def start(self) -> "Worker":
         for number in range(self.senders):
-            wakeup = threading.Event()
-            wakeup.set()  # look at once: messages left by an earlier run
-            thread = threading.Thread(target=self._run, args=(wakeup, f"{self.name}/{number}"),
-                                      name=f"outbox-sender-{number}", daemon=True)
-            self._wakeups.append(wakeup)
-            self._threads.append(thread)
+            sender = _Sender(f"{self.name}/{number}")
+            sender.wakeup.set()  # look at once: messages left by an earlier run
+            self._senders.append(sender)
+            self._threads.append(threading.Thread(target=self._run, args=(sender,),
+                                                  name=f"outbox-sender-{number}", daemon=True))
         _running.append(self)
         for thread in self._threads:
             thread.start()
         return self
 
     def wake(self) -> None:
-        for wakeup in self._wakeups:
-            wakeup.set()
+        """A message was queued: one idle sender is enough to take it (waking all would
+        have them queue on SQLite's write lock for nothing); busy ones look again after
+        their current pass, so a message committed during it is not left to the poll."""
+        idle_woken = False
+        for sender in self._senders:
+            if sender.busy:
+                sender.wakeup.set()
+            elif not idle_woken:
+                sender.wakeup.set()
+                idle_woken = True
 
     def stop(self, timeout: float = 15) -> None:
         self._stop.set()
-        self.wake()
+        for sender in self._senders:
+            sender.wakeup.set()
         for thread in self._threads:
             thread.join(timeout)
         if self in _running:
             _running.remove(self)
 
-    def _run(self, wakeup: threading.Event, sender: str) -> None:
+    def _run(self, sender: _Sender) -> None:
         client = Client(self.config)
         try:
             while not self._stop.is_set():
-                wakeup.wait(self.config["OUTBOX_POLL_SECONDS"])
-                wakeup.clear()  # before draining: a commit from now on wakes us again
+                sender.wakeup.wait(self.config["OUTBOX_POLL_SECONDS"])
+                sender.wakeup.clear()  # before draining: a commit from now on wakes us again
+                sender.busy = True
                 try:
-                    self.drain(client, sender)
+                    self.drain(client, sender.name)
                 except Exception:  # a database hiccup must not end the thread
-                    log.exception("outbox sender %s failed; next look in %ss", sender,
+                    log.exception("outbox sender %s failed; next look in %ss", sender.name,
                                   self.config["OUTBOX_POLL_SECONDS"])
+                finally:
+                    sender.busy = False
                 self.passes += 1
         finally:
             client.close()
@@ -325,6 +343,8 @@ def start(app) -> Worker:
         if app.config["OUTBOX_LOCK_SECONDS"] <= timeouts:
             log.warning("OUTBOX_LOCK_SECONDS (%s) should exceed connect + read timeout (%s): a slow "
                         "send could be taken over and sent twice", app.config["OUTBOX_LOCK_SECONDS"], timeouts)
+        if "onetablet" not in configured_targets(app.config):
+            log.warning("ONETABLET_API_URL is not set: calls to OneTablet wait in the outbox until it is")
         _process_worker = Worker(app).start()
     return _process_worker
 
