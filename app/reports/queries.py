@@ -30,7 +30,6 @@ from .filters import Filters
 PERCENTILES = (50, 90)
 HISTOGRAM_BUCKET_S = 300  # end-to-end distribution in 5-minute buckets
 HISTOGRAM_LAST = 24  # the last bucket holds everything from 2 hours on
-MEASURES = ("confirm", "preparation", "lateness", "courier_pickup", "customer_pickup", "delivery", "end_to_end")
 
 
 @dataclass(frozen=True)
@@ -117,75 +116,75 @@ def _window_and_offset(filters: Filters):
     return (or_(*windows) if windows else literal_column("1 = 0")), offset
 
 
-def base(filters: Filters, guide: Guide):
-    """One row per order in the report: attributes, step durations (s), guide checks."""
-    created, confirmed = _epoch(Order.created_at), _epoch(Order.confirmed_at)
-    ready, transit = _epoch(Order.ready_at), _epoch(Order.in_transit_at)
-    finished, promised = _epoch(Order.finished_at), _epoch(Order.prep_time)
+def base(filters: Filters):
+    """One row per order in the report: its attributes, its timestamps as epoch seconds
+    and its store-local time. Each timestamp is converted once, here: the sections then
+    do integer arithmetic only."""
     window, offset = _window_and_offset(filters)
-    local = created + offset
-    is_delivery = Order.fulfillment_type.in_(sorted(DELIVERY_TYPES))
-    completed = Order.state == "completed"
+    created = _epoch(Order.created_at)
     flag = lambda cond: case((cond, 1), else_=0)  # noqa: E731
-
-    stamps = select(
+    rows = select(
         Order.id, Order.store_id, Order.courier_id, Order.state, Order.failure_reason,
         Order.cancel_reason,
         case((Order.cancelled_by == "onetablet", "restaurant"),
              (Order.cancelled_by.like("staff:%"), "staff"),
              else_=func.coalesce(Order.cancelled_by, "unknown")).label("cancelled_by"),
-        (local // 86400).label("local_day"),
-        ((local % 86400) // 3600).label("local_hour"),
-        flag(completed).label("is_completed"),
+        flag(Order.fulfillment_type.in_(sorted(DELIVERY_TYPES))).label("is_delivery"),
+        flag(Order.state == "completed").label("is_completed"),
         flag(Order.state == "rejected").label("is_rejected"),
         flag(Order.state == "cancelled").label("is_cancelled"),
-        (confirmed - created).label("confirm"),
-        (ready - confirmed).label("preparation"),
-        (ready - promised).label("lateness"),
-        # The preparation deadline as the lifecycle sets it (SPEC §2).
-        case((Order.prep_time.is_(None), confirmed + guide.preparation),
-             (promised > confirmed, promised + guide.preparation_grace),
-             else_=confirmed + guide.preparation_grace).label("preparation_deadline"),
-        case((is_delivery, transit - ready)).label("courier_pickup"),
-        case((and_(~is_delivery, completed), finished - ready)).label("customer_pickup"),
-        case((completed, finished - transit)).label("delivery"),
-        case((completed, finished - created)).label("end_to_end"),
-        ready.label("ready_epoch"),
+        created.label("created"),
+        _epoch(Order.confirmed_at).label("confirmed"),
+        _epoch(Order.ready_at).label("ready"),
+        _epoch(Order.in_transit_at).label("in_transit"),
+        _epoch(Order.finished_at).label("finished"),
+        _epoch(Order.prep_time).label("promised"),
+        (created + offset).label("local"),
     ).where(window)
     if filters.fulfillment:
-        stamps = stamps.where(Order.fulfillment_type == filters.fulfillment)
+        rows = rows.where(Order.fulfillment_type == filters.fulfillment)
     if filters.courier is not None:
-        stamps = stamps.where(Order.courier_id == filters.courier.id)
-    return stamps.subquery("stamps")
-
-
-def rows(filters: Filters, guide: Guide):
-    """The report's rows: `base()` plus, for each measure with a guide, `<measure>_ok`,
-    1 within the guide's timing, 0 past it, NULL without a value."""
-    stamps = base(filters, guide)
-    checks = {m: check for m, check in _within(stamps.c, guide).items() if check is not None}
-    return select(*[c for c in stamps.c if c.name not in ("ready_epoch", "preparation_deadline")],
-                  *[check.label(f"{m}_ok") for m, check in checks.items()])
+        rows = rows.where(Order.courier_id == filters.courier.id)
+    return rows
 
 
 TEXT_COLUMNS = ("id", "state", "failure_reason", "cancel_reason", "cancelled_by")
 
 
-def _within(c, guide: Guide) -> dict[str, Any]:
-    """For each measure, the 1/0 check against the guide (NULL where it has no value)."""
+def measures(c) -> dict[str, Any]:
+    """Each step's duration in seconds (NULL where the order did not go through it)."""
+    completed = c.is_completed == 1
+    return {
+        "confirm": c.confirmed - c.created,
+        "preparation": c.ready - c.confirmed,
+        "lateness": c.ready - c.promised,  # against the restaurant's prep_time; < 0: early
+        "courier_pickup": case((c.is_delivery == 1, c.in_transit - c.ready)),
+        "customer_pickup": case((and_(c.is_delivery == 0, completed), c.finished - c.ready)),
+        "delivery": case((completed, c.finished - c.in_transit)),
+        "end_to_end": case((completed, c.finished - c.created)),
+    }
+
+
+def checks(c, guide: Guide) -> dict[str, Any]:
+    """For each measure, 1 within the guide's timing, 0 past it, NULL without a value;
+    None where the guide sets no limit."""
+    m = measures(c)
 
     def at_most(value, limit):
         return case((value.is_(None), None), (value <= limit, 1), else_=0)
 
+    # The preparation deadline as the lifecycle sets it (SPEC §2).
+    deadline = case((c.promised.is_(None), c.confirmed + guide.preparation),
+                    (c.promised > c.confirmed, c.promised + guide.preparation_grace),
+                    else_=c.confirmed + guide.preparation_grace)
     return {
-        "confirm": at_most(c.confirm, guide.confirmation),
-        "preparation": case((c.preparation.is_(None), None),
-                            (c.ready_epoch <= c.preparation_deadline, 1), else_=0),
-        "lateness": at_most(c.lateness, 0),
-        "courier_pickup": at_most(c.courier_pickup, guide.courier_pickup),
-        "customer_pickup": at_most(c.customer_pickup, guide.customer_pickup),
-        "delivery": at_most(c.delivery, guide.delivery),
-        "end_to_end": None,  # the guide sets no end-to-end limit
+        "confirm": at_most(m["confirm"], guide.confirmation),
+        "preparation": case((m["preparation"].is_(None), None), (c.ready <= deadline, 1), else_=0),
+        "lateness": at_most(m["lateness"], 0),
+        "courier_pickup": at_most(m["courier_pickup"], guide.courier_pickup),
+        "customer_pickup": at_most(m["customer_pickup"], guide.customer_pickup),
+        "delivery": at_most(m["delivery"], guide.delivery),
+        "end_to_end": None,
     }
 
 
@@ -197,12 +196,16 @@ class Report:
 
     def __init__(self, filters: Filters, guide: Guide):
         self.filters, self.guide = filters, guide
-        self.query = rows(filters, guide)
+        self.query = base(filters)
         names = [c.name for c in self.query.selected_columns]
         self.stamps = Table("report_rows", MetaData(), *[
             Column(name, String(255) if name in TEXT_COLUMNS else BigInteger) for name in names
         ], prefixes=["TEMPORARY"])
-        self.within = {m: self.stamps.c.get(f"{m}_ok") for m in MEASURES}
+        c = self.stamps.c
+        self.measures = measures(c)
+        self.within = checks(c, guide)
+        self.groups = {"local_day": c.local // 86400, "local_hour": (c.local % 86400) // 3600,
+                       "store_id": c.store_id, "courier_id": c.courier_id}
 
     def __enter__(self) -> "Report":
         connection = db.session.connection()
@@ -239,10 +242,10 @@ class Report:
         return [tuple(r) for r in self._run(stmt)]
 
     def end_to_end_histogram(self) -> dict[int, int]:
-        c = self.stamps.c
-        bucket = case((c.end_to_end >= HISTOGRAM_LAST * HISTOGRAM_BUCKET_S, HISTOGRAM_LAST),
-                      else_=c.end_to_end // HISTOGRAM_BUCKET_S)
-        stmt = select(bucket, func.count()).where(c.end_to_end.is_not(None)).group_by(bucket)
+        end_to_end = self.measures["end_to_end"]
+        bucket = case((end_to_end >= HISTOGRAM_LAST * HISTOGRAM_BUCKET_S, HISTOGRAM_LAST),
+                      else_=end_to_end // HISTOGRAM_BUCKET_S)
+        stmt = select(bucket, func.count()).where(end_to_end.is_not(None)).group_by(bucket)
         return {int(b): n for b, n in self._run(stmt)}
 
     def overdue(self) -> dict[str, tuple[int, int, int]]:
@@ -284,16 +287,15 @@ class Report:
 
     def _counts(self, group, sums):
         c = self.stamps.c
-        g = c[group] if group else literal_column("NULL")
+        g = self.groups[group] if group else literal_column("NULL")
         stmt = select(g.label("g"), func.count().label("orders"), *[func.sum(c[s]).label(s) for s in sums])
-        return stmt.group_by(c[group]) if group else stmt
+        return stmt.group_by(g) if group else stmt
 
     def _stats_postgresql(self, measures, group, sums):
         """One statement: counts and percentile_cont for every measure."""
-        c = self.stamps.c
         cols = []
         for m in measures:
-            v = c[m]
+            v = self.measures[m]
             within = func.sum(self.within[m]) if self.within[m] is not None else literal_column("NULL")
             cols += [func.count(v).label(f"{m}_n"), func.max(v).label(f"{m}_max"), within.label(f"{m}_within")]
             cols += [func.percentile_cont(literal_column(f"{p / 100}")).within_group(v).label(f"{m}_p{p}")
@@ -306,13 +308,13 @@ class Report:
         orders), then runs a window sum over those to find where each position falls:
         the value at position q is the smallest whose running count reaches q."""
         statements = [self._counts(group, sums)]
-        c = self.stamps.c
         for m in measures:
-            g = (c[group] if group else literal_column("NULL")).label("g")
-            v = c[m]
+            g = self.groups[group] if group else literal_column("NULL")
+            v = self.measures[m]
             ok = func.sum(self.within[m]) if self.within[m] is not None else literal_column("NULL")
-            counted = select(g, v.label("v"), func.count().label("k"), ok.label("ok")).where(v.is_not(None))
-            counted = counted.group_by(c[group], v) if group else counted.group_by(v)
+            counted = select(g.label("g"), v.label("v"), func.count().label("k"), ok.label("ok"))
+            counted = counted.where(v.is_not(None))
+            counted = counted.group_by(g, v) if group else counted.group_by(v)
             counted = counted.subquery("counted")
             partition = [counted.c.g] if group else None
             cum = select(counted.c.g, counted.c.v, counted.c.ok,
