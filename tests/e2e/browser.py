@@ -4,7 +4,7 @@ Skipped only where /usr/bin/chromium is absent and PASSLINE_REQUIRE_BROWSER is u
 (.ci/run sets it and installs Chromium, so CI never skips). Playwright's own browsers are
 never downloaded: we point it at the system Chromium.
 
-    from browser import browser, logged_in, wait_live, board_snapshot   # fixtures + helpers
+    from browser import _chromium, _playwright, browser, logged_in, wait_live, board_snapshot   # fixtures + helpers
 """
 from __future__ import annotations
 
@@ -30,29 +30,62 @@ def require_browser() -> None:
         pytest.skip(f"{CHROMIUM} is not installed")
 
 
-@contextmanager
-def chromium(*extra_args: str):
+@pytest.fixture(scope="module")
+def _playwright():
+    """One Playwright driver per module (the sync API allows one at a time in a thread)."""
     require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS + list(extra_args))
+        yield playwright
+
+
+@contextmanager
+def chromium(playwright, *extra_args: str):
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS + list(extra_args))
+    try:
         yield launched
+    finally:
         launched.close()
 
 
-@pytest.fixture
-def browser():
-    """A fresh headless Chromium per test (contexts inside it are separate sessions)."""
-    with chromium() as launched:
+class Browser:
+    """A test's view of a shared Chromium: its contexts (sessions) are closed after the test."""
+
+    def __init__(self, chromium_browser):
+        self.chromium, self.contexts = chromium_browser, []
+
+    def new_context(self, **options):
+        context = self.chromium.new_context(**options)
+        self.contexts.append(context)
+        return context
+
+    def close(self):
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def _chromium(_playwright):
+    with chromium(_playwright) as launched:  # one launch per module: a second each saved
         yield launched
 
 
 @pytest.fixture
-def browser_blocking_sound():
+def browser(_chromium):
+    """Headless Chromium; contexts made through it are separate sessions, closed after the test."""
+    view = Browser(_chromium)
+    yield view
+    view.close()
+
+
+@pytest.fixture
+def browser_blocking_sound(_playwright):
     """Chromium with the autoplay policy of a fresh desktop browser: no sound before a click."""
-    with chromium("--autoplay-policy=document-user-activation-required") as launched:
-        yield launched
+    with chromium(_playwright, "--autoplay-policy=document-user-activation-required") as launched:
+        view = Browser(launched)
+        yield view
+        view.close()
 
 
 def logged_in(browser, base_url: str, username: str, password: str, *, path: str = "/"):

@@ -4,8 +4,10 @@ opens or acknowledges the order; a plain banner while the browser blocks sound."
 import pytest
 
 from app import overdue
-from browser import (PASSWORD, browser, browser_blocking_sound, card, logged_in, remote,  # noqa: F401
-                     staff_accounts, wait_card_in, wait_live)
+from browser import (  # noqa: F401  (fixtures are used by name)
+    PASSWORD, _chromium, _playwright, browser, browser_blocking_sound, card, logged_in, remote,
+    staff_accounts, wait_card_in, wait_live,
+)
 
 pytestmark = pytest.mark.browser
 

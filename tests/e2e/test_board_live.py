@@ -5,8 +5,10 @@ import time
 import pytest
 
 from app import actions
-from browser import (PASSWORD, board_snapshot, browser, card, logged_in, remote, staff_accounts,  # noqa: F401
-                     wait_card_in, wait_live)
+from browser import (  # noqa: F401  (fixtures are used by name)
+    PASSWORD, _chromium, _playwright, board_snapshot, browser, card, logged_in, remote, staff_accounts,
+    wait_card_in, wait_live,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,9 @@ import pytest
 
 from app import clock
 from bench.board import seed
-from browser import PASSWORD, browser, logged_in, staff_accounts, wait_live  # noqa: F401
+from browser import (  # noqa: F401  (fixtures are used by name)
+    PASSWORD, _chromium, _playwright, browser, logged_in, staff_accounts, wait_live,
+)
 
 pytestmark = pytest.mark.browser
 

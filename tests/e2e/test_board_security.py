@@ -3,7 +3,10 @@ the CSRF token is refused and changes nothing; a dispatcher gets no manager page
 import pytest
 import requests
 
-from browser import PASSWORD, browser, card, logged_in, remote, staff_accounts, wait_card_in, wait_live  # noqa: F401
+from browser import (  # noqa: F401  (fixtures are used by name)
+    PASSWORD, _chromium, _playwright, browser, card, logged_in, remote, staff_accounts, wait_card_in,
+    wait_live,
+)
 from conftest import PLATFORM_KEY
 
 pytestmark = pytest.mark.browser
