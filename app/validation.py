@@ -1,7 +1,10 @@
 """Turning pydantic's errors into answers a person can act on."""
 from __future__ import annotations
 
-from pydantic import ValidationError
+from datetime import datetime, timezone
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, ValidationError
 
 
 def field_path(loc) -> str:
@@ -41,3 +44,19 @@ def has_nul(value) -> bool:
 def storable(text):
     """`text` with U+0000 written as \\x00, for receipts that keep whatever was sent."""
     return text.replace("\x00", "\\x00") if isinstance(text, str) else text
+
+
+def _iso_text(value):
+    """Only ISO 8601 text is a time here: pydantic would read 12 or "12" as Unix seconds."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2024-01-15T18:30:00Z")
+    return value
+
+
+def _utc_if_naive(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value  # OneTablet sends UTC
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc_if_naive)]

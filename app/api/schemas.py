@@ -4,10 +4,11 @@ Only what Passline relies on is checked; every other field (tip, fees, address,
 instructions, item options...) is kept as sent and forwarded to OneTablet unchanged."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+
+from ..validation import IsoDateTime
 
 Cents = Field(ge=0, le=100_000_000)
 
@@ -48,7 +49,7 @@ class NewOrder(Open):
     tax: StrictInt = Cents
     is_pickup: StrictBool = False
     fulfillment_type: Optional[Literal["pickup", "dx_delivery", "mx_fleet_delivery"]] = None
-    estimated_pickup_time: Optional[datetime] = None
+    estimated_pickup_time: Optional[IsoDateTime] = None
     categories: list[Category] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")

@@ -2,12 +2,12 @@
 "12" is not a price. Unknown extra fields are accepted (OneTablet may add some)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from ..lifecycle import CANCEL_REASONS
+from ..validation import IsoDateTime
 
 Text = Field(min_length=1, max_length=255)
 
@@ -16,17 +16,11 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-def _aware(value: Optional[datetime]) -> Optional[datetime]:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)  # OneTablet sends UTC
-    return value
-
-
 class OrderConfirmation(Body):
     merchant_supplied_id: StrictStr = Text
     order_status: Literal["success", "fail"]
     # The guide sends the time the order will be ready; minutes from now are accepted too.
-    prep_time: Optional[Union[StrictInt, datetime]] = None
+    prep_time: Optional[Union[StrictInt, IsoDateTime]] = None
     failure_reason: Optional[StrictStr] = Field(default=None, max_length=2000)
 
     @field_validator("prep_time")
@@ -34,7 +28,7 @@ class OrderConfirmation(Body):
     def _prep_time(cls, value):
         if isinstance(value, int) and not 0 <= value <= 24 * 60:
             raise ValueError("prep_time in minutes must be between 0 and 1440")
-        return _aware(value) if isinstance(value, datetime) else value
+        return value
 
 
 class OrderReady(Body):
@@ -49,12 +43,7 @@ class OrderCancellation(Body):
 class StoreStatus(Body):
     is_active: StrictBool
     reason: Optional[StrictStr] = Field(default=None, max_length=2000)
-    resume_at: Optional[datetime] = None
-
-    @field_validator("resume_at")
-    @classmethod
-    def _resume_at(cls, value):
-        return _aware(value)
+    resume_at: Optional[IsoDateTime] = None
 
 
 class ItemAvailability(Body):

@@ -172,6 +172,8 @@ def test_a_body_over_one_mebibyte_is_413(app, hook, submitted):
     ("/orders/{id}", {"merchant_supplied_id": "R1", "order_status": "maybe"}, "order_status"),
     ("/orders/{id}", {"order_status": "success"}, "merchant_supplied_id"),
     ("/orders/{id}", {"merchant_supplied_id": "R1", "order_status": "success", "prep_time": "soon"}, "prep_time"),
+    ("/orders/{id}", {"merchant_supplied_id": "R1", "order_status": "success", "prep_time": "12"}, "prep_time"),
+    ("/stores/store-1/status", {"is_active": False, "resume_at": 1700000000}, "resume_at"),
     ("/orders/{id}/cancellation", {"cancel_reason": "BORED"}, "cancel_reason"),
     ("/orders/{id}/events/order_ready_for_pickup", {"merchant_supplied_id": 5}, "merchant_supplied_id"),
     ("/stores/store-1/status", {"is_active": "false"}, "is_active"),
