@@ -11,6 +11,7 @@ from flask import current_app, has_request_context, render_template, request
 from .. import clock
 from ..extensions import db
 from ..lifecycle import SUBMITTED
+from ..models import Courier, Store
 from .queries import COLUMN_OF_STATE, failed_calls
 
 
@@ -29,18 +30,22 @@ def epoch_ms(value: datetime | None) -> int:
     return int(value.timestamp() * 1000) if value else 0
 
 
-def render_card(order, *, failed: int, now: datetime) -> str:
-    return render_template("board/_card.html", o=order, failed=failed, now=now)
+def render_card(order, *, failed: int, now: datetime, store=None, courier=None) -> str:
+    return render_template("board/_card.html", o=order, failed=failed, now=now, card_store=store,
+                           card_courier=courier)
 
 
 def order_payload(order) -> dict:
     """The live update for a changed order: its card as HTML and the version that orders
     updates. Called just before commit (rows final, flushed), maybe from a job without a
     request; the card is the same for every viewer, so no user is involved."""
-    # A changed courier_id does not refresh an already loaded relationship: reload both.
-    db.session.expire(order, ["courier", "store"])
+    # By id, not through the relationships: a changed courier_id does not refresh an already
+    # loaded `order.courier`, and the identity map usually answers without a query.
+    store = db.session.get(Store, order.store_id)
+    courier = db.session.get(Courier, order.courier_id) if order.courier_id else None
     with nullcontext() if has_request_context() else current_app.test_request_context("/"):
-        html = render_card(order, failed=failed_calls([order.id])[order.id], now=clock.now())
+        html = render_card(order, failed=failed_calls([order.id])[order.id], now=clock.now(), store=store,
+                           courier=courier)
     return {
         "id": order.id,
         "version": order.version,
