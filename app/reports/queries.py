@@ -209,13 +209,16 @@ class Report:
 
     def __enter__(self) -> "Report":
         connection = db.session.connection()
+        if _dialect() == "postgresql":
+            # Sorts for the percentiles and hashes over the report's rows stay in memory.
+            connection.execute(text("SET LOCAL work_mem = '64MB'"))
         connection.execute(text("DROP TABLE IF EXISTS report_rows"))
         self.stamps.create(connection)
         connection.execute(insert(self.stamps).from_select(list(self.stamps.c.keys()), self.query))
         if _dialect() == "postgresql":
             # Without statistics the planner guesses a few thousand rows and probes the
             # audit trail once per order instead of hashing the few overdue rows.
-            connection.execute(text("ANALYZE report_rows"))
+            connection.execute(text("ANALYZE report_rows (id)"))  # the row count and the join key
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -277,6 +280,11 @@ class Report:
         merged: dict[Any, dict[str, Any]] = {}
         for stmt in build(measures, group, sums):
             for row in db.session.execute(stmt).mappings():
+                row = dict(row)
+                for m in measures:  # PostgreSQL answers an array of percentiles per measure
+                    if f"{m}_percentiles" in row:
+                        values = row.pop(f"{m}_percentiles") or [None] * len(PERCENTILES)
+                        row.update({f"{m}_p{p}": value for p, value in zip(PERCENTILES, values)})
                 merged.setdefault(row["g"] if group else None, {}).update(row)
         out = {}
         for key, row in merged.items():
@@ -302,8 +310,10 @@ class Report:
             v = self.measures[m]
             within = func.sum(self.within[m]) if self.within[m] is not None else literal_column("NULL")
             cols += [func.count(v).label(f"{m}_n"), func.max(v).label(f"{m}_max"), within.label(f"{m}_within")]
-            cols += [func.percentile_cont(literal_column(f"{p / 100}")).within_group(v).label(f"{m}_p{p}")
-                     for p in PERCENTILES]
+            # Both percentiles from one sort: percentile_cont(ARRAY[...]) answers an array.
+            fractions = ", ".join(f"{p / 100}" for p in PERCENTILES)
+            cols.append(func.percentile_cont(literal_column(f"ARRAY[{fractions}]")).within_group(v)
+                        .label(f"{m}_percentiles"))
         return [self._counts(group, sums).add_columns(*cols)]
 
     def _stats_sqlite(self, measures, group, sums):
@@ -321,9 +331,11 @@ class Report:
             counted = counted.group_by(g, v) if group else counted.group_by(v)
             counted = counted.subquery("counted")
             partition = [counted.c.g] if group else None
+            # Both windows share one PARTITION BY / ORDER BY, so SQLite sorts once for both.
+            over = dict(partition_by=partition, order_by=counted.c.v)
             cum = select(counted.c.g, counted.c.v, counted.c.ok,
-                         func.sum(counted.c.k).over(partition_by=partition, order_by=counted.c.v).label("upto"),
-                         func.sum(counted.c.k).over(partition_by=partition).label("n")).subquery("cum")
+                         func.sum(counted.c.k).over(**over, rows=(None, 0)).label("upto"),
+                         func.sum(counted.c.k).over(**over, rows=(None, None)).label("n")).subquery("cum")
             cols = [cum.c.g, func.max(cum.c.n).label(f"{m}_n"), func.max(cum.c.v).label(f"{m}_max"),
                     func.sum(cum.c.ok).label(f"{m}_within")]
             for p in PERCENTILES:
