@@ -25,7 +25,8 @@ bp.add_app_template_global(cards.order_url, "order_url")
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An htmx request that wants a fragment (a history restore wants the whole page)."""
+    return request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
 
 
 def respond(body: str, status: int = 200):

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  var TICK_MS = 15000; // "time in state" refresh
+  var TICK_MS = 5000; // "time in state" refresh (cheap: only rendered cards)
   var store = window.localStorage;
 
   var board = null; // #board
@@ -44,6 +44,7 @@
     });
     counts();
     tick();
+    showSelection();
   }
 
   function counts() {
@@ -114,6 +115,7 @@
       tickCard(card, Date.now());
     }
     counts();
+    if (selected.has(update.id)) showSelection();
     levels.set(update.id, update.overdue_level || 0);
 
     if (seen === undefined && update.state === "submitted" && update.alarm) {
@@ -284,6 +286,7 @@
   var bulk = document.getElementById("bulk-form");
   function showSelection() {
     if (!bulk) return;
+    selected.forEach(function (id) { if (!cardOf(id)) selected.delete(id); }); // left the board
     bulk.hidden = selected.size === 0;
     $("#bulk-count").textContent = selected.size;
   }
