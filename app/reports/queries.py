@@ -1,8 +1,10 @@
 """The report's SQL: every figure is an aggregate computed in the database.
 
-`base()` is one row per order in the filtered window, with the durations of its steps in
-whole seconds (differences of epoch seconds, identical on SQLite and PostgreSQL) and its
-store-local day and hour. Every section aggregates that subquery.
+`base()` selects one row per order in the filtered window (store-local days, see
+filters.py) with its timestamps as epoch seconds, rounded to the second the same way on
+SQLite and PostgreSQL, and its store-local time. `Report` writes those rows once into a
+temporary table; `measures()` and `checks()` are the step durations and the guide's limits
+as integer expressions over it, and every section aggregates it.
 
 Percentiles are the continuous (interpolated) kind on both databases: with the n values
 of a group sorted, the p-th percentile sits at position 1 + (n-1)·p, interpolating
@@ -19,11 +21,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (BigInteger, Column, Integer, MetaData, String, Table, and_, case, cast, extract, func, insert,
+from sqlalchemy import (BigInteger, Column, Integer, MetaData, Table, Text, and_, case, cast, extract, func, insert,
                         literal_column, or_, select, text)
 
 from ..extensions import db
-from ..lifecycle import DELIVERY_TYPES, LIMITS
+from ..lifecycle import DELIVERY_TYPES
 from ..models import OVERDUE_EVENTS, Order, OrderEvent
 from .filters import Filters
 
@@ -199,7 +201,7 @@ class Report:
         self.query = base(filters)
         names = [c.name for c in self.query.selected_columns]
         self.stamps = Table("report_rows", MetaData(), *[
-            Column(name, String(255) if name in TEXT_COLUMNS else BigInteger) for name in names
+            Column(name, Text if name in TEXT_COLUMNS else BigInteger) for name in names
         ], prefixes=["TEMPORARY"])
         c = self.stamps.c
         self.measures = measures(c)

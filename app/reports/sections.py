@@ -5,7 +5,7 @@ Each table keeps raw values (seconds, shares, counts) and formats them in one pl
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from sqlalchemy import select

@@ -468,3 +468,12 @@ def test_local_days_and_hours_follow_daylight_saving_time(app, client, manager):
     t = page_tables(client, **{"from": "2026-10-31", "to": "2026-11-01"})
     assert [row[:2] for row in body(t["days"])] == [["2026-10-31", "1"], ["2026-11-01", "1"]]
     assert column(t["hours"], "Orders")[23] == "2" and column(t["hours"], "Orders").count("0") == 23
+
+
+def test_a_long_rejection_reason_is_reported_whole(app, client, manager):
+    reason = "The kitchen says: " + "no " * 150  # longer than any String(255)
+    with app.app_context():
+        db.session.add(Store(id=1, merchant_supplied_id="nyc", name="Brooklyn Burgers", timezone=ZONES["nyc"]))
+        db.session.add(_order("r1", "nyc", "2026-11-20 12:00", "pickup", "rejected", ends=2, failure_reason=reason))
+        db.session.commit()
+    assert body(page_tables(client, **RANGE)["rejections"]) == [[reason.strip(), "1", "100.0%"]]
