@@ -75,3 +75,24 @@ def test_a_dispatcher_cancels_and_reassigns_the_other_board_sees_it_and_onetable
     assert statuses, "OneTablet did not get both courier calls"
     assert [(c.body["dasher"]["first_name"], c.body["dasher_status"]) for c in statuses] == [
         ("Mike", "dasher_confirmed"), ("Ana", "dasher_confirmed")]
+
+
+def test_bulk_assign_from_the_board_applies_to_each_selected_order(live_server, remote, browser, staff_accounts,
+                                                                   couriers):
+    first, second, pickup = remote.create(), remote.create(), remote.create(pickup=True)
+    for order_id in (first, second, pickup):
+        remote.ready(order_id)
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    wait_live(page)
+    for order_id in (first, second, pickup):
+        page.check(card(page, order_id, "ready") + " .pick")
+    assert page.inner_text("#bulk-count") == "3"
+    page.select_option("#bulk-form select[name=courier_id]", str(couriers["Ana"]))
+    page.click("#bulk-form button[value=courier]")
+    page.wait_for_selector("#detail .bulk-result")
+    assert "2 of 3 done." in page.inner_text("#detail")
+    assert "a pickup order has no courier" in page.inner_text(f'#detail [data-result-for="{pickup}"]')
+    for order_id in (first, second):
+        page.wait_for_selector(card(page, order_id, "ready") + " .courier >> text=Ana")
+    assert page.locator("#bulk-form").is_hidden()  # the selection is cleared
+

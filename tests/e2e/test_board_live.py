@@ -84,3 +84,19 @@ def test_a_board_that_lost_its_connection_shows_what_a_fresh_load_shows(app, liv
     assert set(expected["ready"]["cards"]) == {confirmed}
     assert set(expected["exceptions"]["cards"]) == {cancelled}
     assert set(expected["submitted"]["cards"]) == {waiting, arrived}
+
+
+def test_filters_live_in_the_url_and_live_updates_respect_them(live_server, remote, browser, staff_accounts):
+    pickup = remote.create(pickup=True)
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    wait_live(page)
+    page.select_option("#filters select[name=type]", "pickup")
+    page.wait_for_url("**/?*type=pickup*")
+    later_delivery, later_pickup = remote.create(), remote.create(pickup=True)
+    wait_card_in(page, later_pickup, "submitted")
+    assert page.locator(card(page, later_delivery)).count() == 0
+    page.reload()
+    wait_live(page)
+    assert page.locator("#filters select[name=type]").input_value() == "pickup"
+    assert {pickup, later_pickup} == set(page.eval_on_selector_all(
+        "#board [data-order-id]", "cards => cards.map(c => c.dataset.orderId)"))
