@@ -348,9 +348,11 @@ Ctrl-C stops everything.
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        # A second SIGTERM (make and timeout each send one) must not cut the clean-up short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stopped.set()
         _stop_all(app, customers, dispatcher, simulator)
+        signal.signal(signal.SIGTERM, previous)
         click.echo("demo stopped")
 
 
