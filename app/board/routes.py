@@ -40,7 +40,7 @@ def _board_context(filters: queries.Filters) -> dict:
     columns = queries.board(filters)
     shown = [o.id for view in columns for o in view.orders]
     return {"columns": columns, "failed_calls": queries.failed_calls(shown), "filters": filters,
-            "now": clock.now()}
+            "now": clock.now(), "recent_ms": int(queries.RECENT.total_seconds() * 1000)}
 
 
 @bp.get("/")

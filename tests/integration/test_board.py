@@ -344,3 +344,13 @@ def test_apps_on_different_redis_databases_use_different_socketio_channels():
 
     assert _socketio_channel("redis://127.0.0.1:6379/2") != _socketio_channel("redis://127.0.0.1:6379/0")
     assert _socketio_channel("redis://127.0.0.1:6379") == _socketio_channel("redis://127.0.0.1:6379/0")
+
+
+def test_any_order_id_works_in_links_and_actions(dispatcher, client, api, menu):
+    new_order(api, order_id="odd/id ?#%&<x>")
+    page = client.get("/").get_data(as_text=True)
+    href = re.search(r'<a class="oid" href="([^"]+)"', card_html(page, "odd/id ?#%&amp;&lt;x&gt;")).group(1)
+    assert href == "/orders/odd/id%20%3F%23%25%26%3Cx%3E"
+    assert client.get(href, headers={"HX-Request": "true"}).status_code == 200
+    assert dispatcher.post(href + "/cancel", {"reason": "KITCHEN_BUSY"}, htmx=True).status_code == 200
+    assert '<span class="pill s-cancelled">' in client.get(href).get_data(as_text=True)
