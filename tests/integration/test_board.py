@@ -354,3 +354,18 @@ def test_any_order_id_works_in_links_and_actions(dispatcher, client, api, menu):
     assert client.get(href, headers={"HX-Request": "true"}).status_code == 200
     assert dispatcher.post(href + "/cancel", {"reason": "KITCHEN_BUSY"}, htmx=True).status_code == 200
     assert '<span class="pill s-cancelled">' in client.get(href).get_data(as_text=True)
+
+
+def test_board_pages_and_fragments_need_no_inline_script_or_style(app, dispatcher, client, api, hook, submitted,
+                                                                 courier):
+    hook.confirm(submitted)
+    htmx = {"HX-Request": "true"}
+    answers = [client.get("/"), client.get("/", headers=htmx), client.get(f"/orders/{submitted}"),
+               client.get(f"/orders/{submitted}", headers=htmx), client.get("/board/attention", headers=htmx),
+               client.get("/board/columns/confirmed", headers=htmx),
+               dispatcher.post("/orders/bulk", {"action": "courier", "courier_id": courier,
+                                                "order_ids": [submitted]}, htmx=True)]
+    for answer in answers:
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == 200 and "Content-Security-Policy" in answer.headers
+        assert not re.search(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=", page), answer.request.path
