@@ -4,13 +4,12 @@ Skipped only where /usr/bin/chromium is absent and PASSLINE_REQUIRE_BROWSER is u
 (.ci/run sets it and installs Chromium, so CI never skips). Playwright's own browsers are
 never downloaded: we point it at the system Chromium.
 
-    from browser import _chromium, _playwright, browser, logged_in, wait_live, board_snapshot   # fixtures + helpers
+    from browser import browser, logged_in, wait_live, board_snapshot   # fixtures + helpers
 """
 from __future__ import annotations
 
 import json
 import os
-from contextlib import contextmanager
 
 import pytest
 import requests
@@ -30,25 +29,6 @@ def require_browser() -> None:
         pytest.skip(f"{CHROMIUM} is not installed")
 
 
-@pytest.fixture(scope="module")
-def _playwright():
-    """One Playwright driver per module (the sync API allows one at a time in a thread)."""
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@contextmanager
-def chromium(playwright, *extra_args: str):
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS + list(extra_args))
-    try:
-        yield launched
-    finally:
-        launched.close()
-
-
 class Browser:
     """A test's view of a shared Chromium: its contexts (sessions) are closed after the test."""
 
@@ -65,27 +45,44 @@ class Browser:
             context.close()
 
 
-@pytest.fixture(scope="module")
-def _chromium(_playwright):
-    with chromium(_playwright) as launched:  # one launch per module: a second each saved
-        yield launched
+def _chromium(request, *extra_args: str):
+    """One Playwright driver and one Chromium (per set of flags) per test module, stopped
+    after the module: a launch per test would cost a second each. Kept on the module node,
+    so a test module needs to import only the `browser` fixture."""
+    module = request.node.getparent(pytest.Module)
+    state = getattr(module, "_passline_chromium", None)
+    if state is None:
+        require_browser()
+        from playwright.sync_api import sync_playwright
+
+        state = module._passline_chromium = {"playwright": sync_playwright().start(), "launched": {}}
+
+        def stop():
+            for launched in state["launched"].values():
+                launched.close()
+            state["playwright"].stop()
+
+        module.addfinalizer(stop)
+    if extra_args not in state["launched"]:
+        state["launched"][extra_args] = state["playwright"].chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=ARGS + list(extra_args))
+    return state["launched"][extra_args]
 
 
 @pytest.fixture
-def browser(_chromium):
+def browser(request):
     """Headless Chromium; contexts made through it are separate sessions, closed after the test."""
-    view = Browser(_chromium)
+    view = Browser(_chromium(request))
     yield view
     view.close()
 
 
 @pytest.fixture
-def browser_blocking_sound(_playwright):
+def browser_blocking_sound(request):
     """Chromium with the autoplay policy of a fresh desktop browser: no sound before a click."""
-    with chromium(_playwright, "--autoplay-policy=document-user-activation-required") as launched:
-        view = Browser(launched)
-        yield view
-        view.close()
+    view = Browser(_chromium(request, "--autoplay-policy=document-user-activation-required"))
+    yield view
+    view.close()
 
 
 def logged_in(browser, base_url: str, username: str, password: str, *, path: str = "/"):

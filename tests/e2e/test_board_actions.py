@@ -6,8 +6,7 @@ from app.extensions import db
 from app.models import Courier
 from app.onetablet.worker import Worker
 from browser import (  # noqa: F401  (fixtures are used by name)
-    PASSWORD, _chromium, _playwright, browser, card, logged_in, remote, staff_accounts, wait_card_in,
-    wait_live,
+    PASSWORD, browser, card, logged_in, remote, staff_accounts, wait_card_in, wait_live,
 )
 from conftest import wait_for
 

@@ -5,8 +5,8 @@ import pytest
 
 from app import overdue
 from browser import (  # noqa: F401  (fixtures are used by name)
-    PASSWORD, _chromium, _playwright, browser, browser_blocking_sound, card, logged_in, remote,
-    staff_accounts, wait_card_in, wait_live,
+    PASSWORD, browser, browser_blocking_sound, card, logged_in, remote, staff_accounts, wait_card_in,
+    wait_live,
 )
 
 pytestmark = pytest.mark.browser

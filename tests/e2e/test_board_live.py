@@ -6,8 +6,8 @@ import pytest
 
 from app import actions
 from browser import (  # noqa: F401  (fixtures are used by name)
-    PASSWORD, _chromium, _playwright, board_snapshot, browser, card, logged_in, remote, staff_accounts,
-    wait_card_in, wait_live,
+    PASSWORD, board_snapshot, browser, card, logged_in, remote, staff_accounts, wait_card_in,
+    wait_live,
 )
 
 pytestmark = pytest.mark.browser

@@ -9,9 +9,7 @@ import pytest
 
 from app import clock
 from bench.board import seed
-from browser import (  # noqa: F401  (fixtures are used by name)
-    PASSWORD, _chromium, _playwright, browser, logged_in, staff_accounts, wait_live,
-)
+from browser import PASSWORD, browser, logged_in, staff_accounts, wait_live  # noqa: F401  (fixtures by name)
 
 pytestmark = pytest.mark.browser
 

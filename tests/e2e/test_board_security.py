@@ -4,8 +4,7 @@ import pytest
 import requests
 
 from browser import (  # noqa: F401  (fixtures are used by name)
-    PASSWORD, _chromium, _playwright, browser, card, logged_in, remote, staff_accounts, wait_card_in,
-    wait_live,
+    PASSWORD, browser, card, logged_in, remote, staff_accounts, wait_card_in, wait_live,
 )
 from conftest import PLATFORM_KEY
 
