@@ -366,12 +366,16 @@ def _interrupt(*_):
 
 
 def _stop_all(app, customers, dispatcher, simulator) -> None:
+    """Tell every part to stop first, then wait for each briefly: their threads are
+    daemons, so one busy with a call in flight cannot hold the exit for long."""
     from .onetablet import worker
 
-    customers.stop()
-    dispatcher.stop()
-    simulator.stop()
-    worker.stop()
+    customers.stopped.set()
+    dispatcher.stopped.set()
     scheduler = app.extensions.get("passline_scheduler")
     if scheduler is not None and scheduler.running:
         scheduler.shutdown(wait=False)
+    worker.stop(timeout=5)
+    simulator.stop()
+    customers.stop(timeout=2)
+    dispatcher.stop(timeout=2)

@@ -18,6 +18,7 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -108,11 +109,13 @@ class Worker:
                 idle_woken = True
 
     def stop(self, timeout: float = 15) -> None:
+        """Stop the senders, waiting at most `timeout` for all of them together."""
         self._stop.set()
         for sender in self._senders:
             sender.wakeup.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         if self in _running:
             _running.remove(self)
 
@@ -349,9 +352,9 @@ def start(app) -> Worker:
     return _process_worker
 
 
-def stop() -> None:
+def stop(timeout: float = 15) -> None:
     """Stop the serving process's worker (the demo's Ctrl-C); a send in flight finishes."""
     global _process_worker
     if _process_worker is not None:
-        _process_worker.stop()
+        _process_worker.stop(timeout)
         _process_worker = None
