@@ -2,6 +2,8 @@
 tell OneTablet what staff did, notify the customer, open a refund."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import current_app
 
 from . import outbox
@@ -41,7 +43,7 @@ def _tell_onetablet_cancel(order) -> None:
     text = f"{reason}: {order.cancel_details}" if order.cancel_details else reason
     outbox.enqueue(
         target="onetablet", kind="cancel", order_id=order.id,
-        path=f"/orders/{order.id}/cancel",
+        path=f"/orders/{quote(order.id, safe='')}/cancel",
         payload={"store": {"merchant_supplied_id": order.store.merchant_supplied_id},
                  "client_order_id": order.client_order_id, "reason": text},
     )
@@ -51,7 +53,7 @@ def _tell_onetablet_courier(order) -> None:
     courier = db.session.get(Courier, order.courier_id) if order.courier_id else None
     outbox.enqueue(
         target="onetablet", kind="delivery_status", order_id=order.id,
-        path=f"/orders/{order.id}/delivery-status",
+        path=f"/orders/{quote(order.id, safe='')}/delivery-status",
         payload={"client_order_id": order.client_order_id, "dasher_status": order.courier_status,
                  "dasher": {"first_name": courier.first_name if courier else "",
                             "phone_number": courier.phone if courier else ""}},

@@ -81,7 +81,7 @@ def create_order():
     return response, 201
 
 
-@bp.get("/orders/<order_id>")
+@bp.get("/orders/<path:order_id>")
 def get_order(order_id):
     """The order, its state, courier, overdue flag, failed calls and timeline."""
     order = None if has_nul(order_id) else db.session.get(Order, order_id)

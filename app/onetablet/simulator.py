@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
+from urllib.parse import quote
 
 import requests
 from flask import Flask, jsonify, request
@@ -238,11 +239,11 @@ class Simulator:
         def create_order():
             return self._handle(self._create_order)
 
-        @app.post("/orders/<order_id>/delivery-status")
+        @app.post("/orders/<path:order_id>/delivery-status")
         def delivery_status(order_id):
             return self._handle(self._delivery_status, order_id)
 
-        @app.post("/orders/<order_id>/cancel")
+        @app.post("/orders/<path:order_id>/cancel")
         def cancel(order_id):
             return self._handle(self._cancel, order_id)
 
@@ -378,7 +379,7 @@ class Simulator:
                 return  # cancelled by the platform meanwhile
             if fate in CANCEL_REASONS:
                 order.state = "cancelled"
-                self._send("PATCH", f"/orders/{order.id}/cancellation",
+                self._send("PATCH", f"/orders/{quote(order.id, safe='')}/cancellation",
                            {"cancel_reason": fate, "cancel_details": CANCEL_DETAILS[fate]})
             else:
                 order.state = "ready"
@@ -388,7 +389,7 @@ class Simulator:
             order.held.clear()
 
     def _order_hook(self, order: SimOrder, suffix: str, body: dict) -> None:
-        self._send("PATCH", f"/orders/{order.id}{suffix}", {"merchant_supplied_id": order.merchant_order_id, **body})
+        self._send("PATCH", f"/orders/{quote(order.id, safe='')}{suffix}", {"merchant_supplied_id": order.merchant_order_id, **body})
 
     def push_menus(self) -> None:
         for restaurant in self.restaurants.values():

@@ -162,7 +162,7 @@ def _order_event(received: Received, action, event: str):
 
 # --- orders ---------------------------------------------------------------------------
 
-@bp.patch("/orders/<order_id>")
+@bp.patch("/orders/<path:order_id>")
 def order_confirmation(order_id):
     """Restaurant accepted (success) or rejected (fail) the order."""
 
@@ -181,7 +181,7 @@ def order_confirmation(order_id):
     return _handle("order_confirmation", schemas.OrderConfirmation, apply, order_id=order_id)
 
 
-@bp.patch("/orders/<order_id>/events/order_ready_for_pickup")
+@bp.patch("/orders/<path:order_id>/events/order_ready_for_pickup")
 def order_ready(order_id):
     """Restaurant marked the order ready."""
 
@@ -192,7 +192,7 @@ def order_ready(order_id):
     return _handle("order_ready", schemas.OrderReady, apply, order_id=order_id)
 
 
-@bp.patch("/orders/<order_id>/cancellation")
+@bp.patch("/orders/<path:order_id>/cancellation")
 def order_cancellation(order_id):
     """Restaurant cancelled the order."""
 

@@ -215,3 +215,24 @@ def test_every_webhook_is_kept_raw_with_its_verdict(app, hook, submitted):
     with app.app_context():
         raw = db.session.query(WebhookReceipt).filter_by(error="not_json").one()
         assert (raw.body, raw.order_id, raw.headers["webhook-id"]) == ("nope", submitted, raw.webhook_id)
+
+
+def test_any_order_id_works_slashes_and_url_characters_included(app, api, hook, menu):
+    """SPEC §3.3: `id` is any non-empty string the customer app chose."""
+    from urllib.parse import quote
+
+    from tests.conftest import order_body
+
+    order_id = "shop/42 ?#%&é"
+    assert api.create(order_body(order_id)).status_code == 201
+    path = quote(order_id, safe="")
+    assert hook.ready(path).status_code == 200
+    order = api.get(path).get_json()
+    assert (order["id"], order["state"]) == (order_id, "ready")
+    from app import actions
+    from app.models import OutboxMessage
+
+    with app.app_context():
+        actions.cancel(order_id, reason="OTHER", details=None, actor="staff:dana")
+        call = db.session.query(OutboxMessage).filter_by(kind="cancel").one()
+        assert call.path == f"/orders/{path}/cancel"  # one path segment at OneTablet
