@@ -44,7 +44,7 @@ def test_simulated_restaurants_customers_and_dispatcher_move_real_orders_through
                                     rng=random.Random(3))
     try:
         kitchen = RESTAURANTS[0]
-        assert wait_for(lambda: api.get(f"/api/orders/x").status_code == 404 and  # noqa: F541 (up)
+        assert wait_for(lambda: api.get("x").status_code == 404 and  # Passline answers
                         simulator.webhooks and all(h.status == 200 for h in simulator.webhooks), timeout=10)
         dispatcher.start()
         rng = random.Random(4)
