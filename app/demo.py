@@ -339,7 +339,10 @@ Passline demo — {base_url}
   try:        curl -H "Authorization: Bearer $PLATFORM_API_KEY" {base_url}/api/orders/<id>
 Ctrl-C stops everything.
 """)
+    # Ctrl-C and a process manager's stop both end the demo cleanly. SIGINT is set too: a
+    # shell starts background jobs with it ignored, and Python then never raises on it.
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous_int = signal.signal(signal.SIGINT, _interrupt)
     os.environ.pop("FLASK_RUN_FROM_CLI", None)  # else Flask ignores app.run() inside a CLI command
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a demo, not a production deployment
     try:
@@ -350,9 +353,11 @@ Ctrl-C stops everything.
     finally:
         # A second SIGTERM (make and timeout each send one) must not cut the clean-up short.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         stopped.set()
         _stop_all(app, customers, dispatcher, simulator)
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         click.echo("demo stopped")
 
 
