@@ -3,16 +3,7 @@ import pytest
 
 from app import actions
 from app.extensions import db
-from app.models import Courier, OutboxMessage
-
-
-@pytest.fixture
-def courier(app):
-    with app.app_context():
-        c = Courier(name="Mike Rivera", phone="+15559876543")
-        db.session.add(c)
-        db.session.commit()
-        return c.id
+from app.models import OutboxMessage
 
 
 def test_staff_cancel_queues_the_cancel_call(app, api, submitted):

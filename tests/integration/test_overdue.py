@@ -12,7 +12,6 @@ from app import actions, overdue
 from app.extensions import db, socketio
 from app.lifecycle import Lifecycle
 from tests.conftest import order_body, wait_for
-from tests.integration.test_actions import courier  # noqa: F401  (a fixture)
 
 
 class Steps:
