@@ -138,3 +138,16 @@ def test_paging_keeps_the_filters(app, staff):
 def test_an_unknown_receipt_is_404(staff):
     staff.login()
     assert staff.get("/webhooks/999999").status_code == 404
+
+
+def test_an_orders_detail_links_to_what_onetablet_sent_about_it(auth, hook, submitted, client):
+    """A dispatcher asking "did OneTablet tell us?" goes from the order to its webhooks."""
+    from urllib.parse import quote
+
+    auth.login()
+    hook.confirm(submitted)
+    detail = client.get(f"/orders/{quote(submitted, safe='')}").get_data(as_text=True)
+    link = f'href="/webhooks?order={quote(submitted, safe="")}"'
+    assert link in detail
+    log = client.get(f"/webhooks?order={quote(submitted, safe='')}").get_data(as_text=True)
+    assert "order_confirmation" in log or "applied" in log
