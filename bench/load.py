@@ -78,7 +78,9 @@ class _Connection:
                 self.close()
                 if attempt == 2 or not _may_retry(error):
                     return 0, repr(error).encode()
-            except OSError as error:  # refused, timed out: the server is gone or stuck
+            except (OSError, http.client.HTTPException) as error:
+                # refused, timed out, or cut mid-answer (IncompleteRead): the server is gone or
+                # stuck, and this request got no answer
                 self.close()
                 return 0, repr(error).encode()
         return 0, b""
