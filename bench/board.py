@@ -119,13 +119,37 @@ def _p90(values: list[float]) -> float:
     return sorted(values)[int(0.9 * (len(values) - 1))]
 
 
-def run(database_url: str, orders: int = 2000, runs: int = 40) -> list[Row]:
-    """Seed `orders` open orders (plus recent finished ones) and time the board pages."""
-    from app import clock, create_app, users
+def bench_app(database_url: str):
+    """The app the page benches time in-process: no background services, no Redis."""
+    from app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "REDIS_URL": None,
+                       "WTF_CSRF_ENABLED": False, "PASSLINE_SCHEDULER": "off", "PASSLINE_OUTBOX_WORKER": "off"})
+
+
+def server_time_rows(app, measured: dict, baseline: list[float], *, label, target: str, passes) -> list[Row]:
+    """One row per timed page: its median server time against /healthz's, judged by
+    `passes(median, p90)`; then the app's connections are closed."""
     from app.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "REDIS_URL": None,
-                      "WTF_CSRF_ENABLED": False, "PASSLINE_SCHEDULER": "off", "PASSLINE_OUTBOX_WORKER": "off"})
+    base = statistics.median(baseline)
+    rows = []
+    for name, values in measured.items():
+        median, p90 = statistics.median(values), _p90(values)
+        rows.append(Row(f"{label(name)}: server time median (p90 {p90:.0f} ms)", median, "ms",
+                        baseline=base, baseline_name="/healthz", target=target, ok=passes(median, p90)))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return rows
+
+
+def run(database_url: str, orders: int = 2000, runs: int = 40) -> list[Row]:
+    """Seed `orders` open orders (plus recent finished ones) and time the board pages."""
+    from app import clock, users
+    from app.extensions import db
+
+    app = bench_app(database_url)
     with app.app_context():
         db.create_all()
         ids = seed(orders, now=clock.now(), rng=random.Random(4), finished=orders // 5, failed_calls=25)
@@ -142,16 +166,8 @@ def run(database_url: str, orders: int = 2000, runs: int = 40) -> list[Row]:
         "board filtered (store + search)": _times(client, "/?store=store-2&q=a", runs, {"HX-Request": "true"}),
         "order detail": _times(client, f"/orders/{ids[len(ids) // 2]}", runs, {"HX-Request": "true"}),
     }
-    base = statistics.median(baseline)
-    rows = []
-    for name, values in measured.items():
-        median, p90 = statistics.median(values), _p90(values)
-        rows.append(Row(f"{name}, {orders:,} open orders: server time median (p90 {p90:.0f} ms)", median, "ms",
-                        baseline=base, baseline_name="/healthz", target="median < 150 ms", ok=median < 150))
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    return rows
+    return server_time_rows(app, measured, baseline, label=lambda name: f"{name}, {orders:,} open orders",
+                            target="median < 150 ms", passes=lambda median, p90: median < 150)
 
 
 def main() -> None:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 
-from .board import _p90, _times, seed
+from .board import _times, bench_app, seed, server_time_rows
 from .table import Row
 
 KINDS = ["order_confirmation", "order_ready", "order_cancellation", "store_status"]
@@ -49,11 +48,10 @@ def _seed_refunds() -> int:
 
 
 def run(database_url: str, orders: int = 2000, receipts: int = 100_000, runs: int = 30) -> list[Row]:
-    from app import clock, create_app, users
+    from app import clock, users
     from app.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "REDIS_URL": None,
-                      "WTF_CSRF_ENABLED": False, "PASSLINE_SCHEDULER": "off", "PASSLINE_OUTBOX_WORKER": "off"})
+    app = bench_app(database_url)
     rng = random.Random(5)
     with app.app_context():
         db.create_all()
@@ -78,16 +76,8 @@ def run(database_url: str, orders: int = 2000, receipts: int = 100_000, runs: in
         "/webhooks filtered by verdict refused": _times(client, "/webhooks?verdict=refused", runs),
         "/webhooks, one raw body (htmx)": _times(client, f"/webhooks/{middle}", runs, {"HX-Request": "true"}),
     }
-    base = statistics.median(baseline)
-    rows = []
-    for name, values in measured.items():
-        p90 = _p90(values)
-        rows.append(Row(f"{name}: server time median (p90 {p90:.0f} ms)", statistics.median(values), "ms",
-                        baseline=base, baseline_name="/healthz", target="< 150 ms", ok=p90 < 150))
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    return rows
+    return server_time_rows(app, measured, baseline, label=lambda name: name,
+                            target="< 150 ms", passes=lambda median, p90: p90 < 150)
 
 
 def main() -> None:
