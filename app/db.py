@@ -1,9 +1,13 @@
 """Database plumbing: UTC timestamps that read back the same on SQLite and PostgreSQL,
-and SQLite settings that make it safe under concurrent requests."""
+SQLite settings that make it safe under concurrent requests, and set-based writes of
+many rows in one statement."""
+import json
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from flask import has_request_context, request
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Table, event, text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -28,7 +32,24 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
-def _is_read_only_request() -> bool:
+_thread = threading.local()
+
+
+@contextmanager
+def reading_only():
+    """Transactions begun inside only read (the live publisher): on SQLite they stay
+    deferred, as a GET request's do, and never queue for the write lock."""
+    before = getattr(_thread, "reading_only", False)
+    _thread.reading_only = True
+    try:
+        yield
+    finally:
+        _thread.reading_only = before
+
+
+def _reads_only() -> bool:
+    if getattr(_thread, "reading_only", False):
+        return True
     return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
 
 
@@ -38,7 +59,7 @@ def configure_engine(engine) -> None:
     A deferred transaction that reads and then writes fails with "database is locked"
     whatever the busy timeout, because SQLite cannot upgrade its read lock while another
     writer waits. BEGIN IMMEDIATE takes the write lock up front, so writers queue on the
-    busy timeout instead. GET requests only read, and stay deferred so they never wait.
+    busy timeout instead. GET requests (and `reading_only` blocks) only read, and stay deferred so they never wait.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -55,4 +76,55 @@ def configure_engine(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN" if _is_read_only_request() else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _reads_only() else "BEGIN IMMEDIATE")
+
+
+# --- set-based writes of many rows ---------------------------------------------------------
+# One statement with one parameter, a JSON array of the rows, whatever their number: the
+# database unpacks it (json_populate_recordset / json_each). A thousand rows cost one
+# round trip and no per-row statement, where executemany costs a statement per row.
+
+def insert_rows(session, table: Table, rows: list[dict]) -> None:
+    """INSERT `rows` (dicts with the same keys) into `table`."""
+    if not rows:
+        return
+    names = list(rows[0])
+    cols = ", ".join(names)
+    session.execute(text(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {_unpack(session, table, names)}"),
+                    {"rows": _as_json(rows)})
+
+
+def update_rows(session, table: Table, rows: list[dict], key: str = "id") -> None:
+    """UPDATE `table` by `key`: each row's other values replace the stored ones."""
+    if not rows:
+        return
+    names = list(rows[0])
+    sets = ", ".join(f"{name} = u.{name}" for name in names if name != key)
+    session.execute(text(f"UPDATE {table.name} SET {sets} FROM {_unpack(session, table, names)} "
+                         f"WHERE {table.name}.{key} = u.{key}"),
+                    {"rows": _as_json(rows)})
+
+
+def _unpack(session, table: Table, names: list[str]) -> str:
+    """The rows parameter as a table `u` with the columns' types."""
+    if session.get_bind().dialect.name == "postgresql":
+        return f"json_populate_recordset(NULL::{table.name}, :rows) AS u"
+    fields = ", ".join(f"value ->> '$.{name}' AS {name}" for name in names)
+    return f"(SELECT {fields} FROM json_each(:rows)) AS u"
+
+
+def _as_json(rows: list[dict]) -> str:
+    """The rows as JSON. Datetimes go as UTCDateTime stores them: naive UTC text with
+    microseconds, which PostgreSQL parses and SQLite keeps as is (so they compare as text
+    with the rows the ORM wrote); JSON columns nest as JSON."""
+    return json.dumps(rows, default=_stored_datetime)
+
+
+def _stored_datetime(value):
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use app.clock.now() or an aware value")
+        if value.tzinfo is not timezone.utc:
+            value = value.astimezone(timezone.utc)
+        return value.isoformat(sep=" ", timespec="microseconds")[:26]  # without "+00:00"
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

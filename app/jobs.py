@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import overdue
+from . import live, overdue
 from .extensions import db
 
 
@@ -87,6 +87,7 @@ def scheduler_command(once, max_ticks):
     if once:
         for job in jobs(app):
             _report(job.name, run_once(app, job))
+        live.drain(app)  # the flagged cards reach the boards before the process ends
         return
 
     stop = threading.Event()
@@ -112,6 +113,7 @@ def scheduler_command(once, max_ticks):
         pass
     finally:
         scheduler.shutdown(wait=True)  # lets a running tick commit
+        live.drain(app)
         restore()
     click.echo(f"scheduler: stopped after {ticks} overdue tick(s)")
 

@@ -83,6 +83,9 @@ def app(_database, app_config):
     with app.app_context():
         _empty_all_tables()
     yield app
+    from app import live
+
+    live.drain(app)  # pushes still on their way read the database this test leaves
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

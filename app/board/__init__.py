@@ -10,6 +10,6 @@ def init_app(app: Flask) -> None:
     from .routes import bp
 
     app.register_blueprint(bp)
-    live.payload_builders["order"] = cards.order_payload
+    live.payload_builders["order"] = cards.order_payloads
     # socketio.on registers on the server this app's init_app just built (one per app).
     socketio.on("connect")(sockets.connect)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from app import overdue
+from app import live, overdue
 from app.extensions import db, socketio
 from app.models import Courier, OutboxMessage
 from conftest import order_body
@@ -308,8 +308,10 @@ def test_a_change_reaches_the_board_socket_as_a_rendered_card_with_its_version(a
     auth.login()
     board = socketio.test_client(app, flask_test_client=client)
     assert board.is_connected()
+    live.drain(app)
     board.get_received()
     hook.confirm(submitted)
+    live.drain(app)
     [update] = [m["args"][0] for m in board.get_received() if m["name"] == "order"]
     assert (update["id"], update["version"], update["column"], update["state"]) == (
         submitted, 2, "confirmed", "confirmed")
@@ -323,9 +325,11 @@ def test_a_change_made_outside_a_request_still_pushes_its_card(app, client, auth
 
     auth.login()
     board = socketio.test_client(app, flask_test_client=client)
+    live.drain(app)
     board.get_received()
     with app.app_context():  # like the scheduler or the outbox worker: no request
         actions.cancel(submitted, reason="OTHER", details="test", actor="scheduler")
+    live.drain(app)
     [update] = [m["args"][0] for m in board.get_received() if m["name"] == "order"]
     assert update["column"] == "exceptions" and f'href="/orders/{submitted}"' in update["html"]
     board.disconnect()

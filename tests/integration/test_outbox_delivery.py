@@ -237,10 +237,12 @@ def test_a_call_that_gives_up_is_pushed_live_so_the_card_shows_it(
     monkeypatch.setattr(live.socketio, "emit", lambda event, payload, **kw: pushed.append((event, payload)))
     [order_id] = place(api)
     before = api.order(order_id)["version"]
+    live.drain(app)
     pushed.clear()
     onetablet.start()
     onetablet.fail_next(1, 409, body={"error": "conflict", "detail": "order already exists"})
     outbox_worker.drain()
+    live.drain(app)
     orders_pushed = [p for e, p in pushed if e == "order" and p["id"] == order_id]
     assert len(orders_pushed) == 1  # one push for the commit: badge and rejection together
     assert orders_pushed[0]["state"] == "rejected" and orders_pushed[0]["version"] > before
