@@ -93,7 +93,7 @@ class Order(db.Model):
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
-    state: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[str] = mapped_column(String(20))  # indexed by ix_orders_state_changed
     fulfillment_type: Mapped[str] = mapped_column(String(32))
     # The platform's order exactly as received; forwarded to OneTablet whole.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

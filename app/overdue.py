@@ -10,6 +10,9 @@ Two guards keep flagging single even if two schedulers run (a misconfiguration, 
   every writer anyway;
 - each order at most once per alarm: rows are locked (`FOR UPDATE SKIP LOCKED`) and the
   lifecycle re-checks `next_alarm_at` on the locked, fresh row, which the flag moves on.
+
+Flags are set-based (orders.apply_to_rows): the due rows' alarm columns in one SELECT, the
+lifecycle's check_overdue on each, one UPDATE and one INSERT of audit rows per batch.
 """
 from __future__ import annotations
 
@@ -24,10 +27,14 @@ from .extensions import db
 from .models import Order
 
 ACTOR = "scheduler"
-# One transaction per batch. On SQLite a webhook waits for the batch in progress, and a
-# flag costs 1-5 ms (audit row, update, the board's card for the live push, rendered
-# before commit), so a batch of 50 keeps that wait around a tenth of a second.
-BATCH_SIZE = 50
+# What the lifecycle's check_overdue writes, and what else it reads: the tick loads only
+# these columns (not the order's payload) and writes the first group back in one UPDATE.
+WRITES = ("next_alarm_at", "overdue_level", "overdue_limit", "overdue_since", "acknowledged_at", "version")
+READS = ("state", "deadline_limit", "deadline_started_at", "deadline_at")
+# Orders per transaction. A flag costs a few tens of microseconds (the board's cards are
+# rendered after commit, by app/live.py), so a batch holds SQLite's write lock for a few
+# tens of milliseconds at most, and a tick with 1% of 100,000 orders due is one batch.
+BATCH_SIZE = 1000
 # pg_try_advisory_xact_lock key: any constant no other lock uses ("overdue" in ASCII).
 LOCK_KEY = 0x6F7665726475
 
@@ -36,7 +43,7 @@ def due_query(now: datetime, limit: int = BATCH_SIZE) -> Select:
     """The next due orders, oldest alarm first; rows another transaction holds are skipped
     (they are being changed right now and will be seen again by the next tick)."""
     return (
-        select(Order)
+        select(Order.id, *(getattr(Order, name) for name in READS + WRITES))
         .where(Order.next_alarm_at <= now)
         .order_by(Order.next_alarm_at)
         .limit(limit)
@@ -51,26 +58,24 @@ def tick(now: Optional[datetime] = None, *, batch_size: int = BATCH_SIZE, single
     now = now or clock.now()
     changed = 0
     while True:
-        batch = db.session.execute(due_query(now, batch_size)).scalars().all()
+        batch = db.session.execute(due_query(now, batch_size)).all()
         if not batch or (single and not _take_tick_lock()):
             db.session.rollback()  # nothing due (one query: the usual tick), or another
             return changed         # scheduler is ticking right now
-        ids = [order.id for order in batch]
         try:
-            changed += sum(_flag(order, now) for order in batch)
+            changed += _flag(batch, now)
             db.session.commit()
         except Exception:
             db.session.rollback()
             # One order that cannot be flagged must not hold back the others behind it:
             # flag this batch one order at a time, then leave the rest to the next tick.
-            return changed + _flag_one_by_one(ids, now, single)
+            return changed + _flag_one_by_one([row.id for row in batch], now, single)
         if len(batch) < batch_size:
             return changed
 
 
-def _flag(order: Order, now: datetime) -> int:
-    return orders.apply(order, lambda lc, o: lc.check_overdue(o, now=now), actor=ACTOR,
-                        event="overdue").changed
+def _flag(rows, now: datetime) -> int:
+    return orders.apply_to_rows(rows, lambda lc, o: lc.check_overdue(o, now=now), actor=ACTOR, fields=WRITES)
 
 
 def _flag_one_by_one(order_ids: list[str], now: datetime, single: bool) -> int:
@@ -79,8 +84,8 @@ def _flag_one_by_one(order_ids: list[str], now: datetime, single: bool) -> int:
         try:
             if single and not _take_tick_lock():
                 break
-            order = db.session.execute(due_query(now, 1).where(Order.id == order_id)).scalar_one_or_none()
-            changed += _flag(order, now) if order else 0
+            rows = db.session.execute(due_query(now, 1).where(Order.id == order_id)).all()
+            changed += _flag(rows, now)
             db.session.commit()
         except Exception:
             db.session.rollback()

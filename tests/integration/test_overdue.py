@@ -8,7 +8,7 @@ from typing import Callable, Optional
 import pytest
 from sqlalchemy import text
 
-from app import actions, overdue
+from app import actions, live, overdue
 from app.extensions import db, socketio
 from app.lifecycle import Lifecycle
 from tests.conftest import order_body, wait_for
@@ -98,7 +98,9 @@ def pushed(monkeypatch):
 def tick(app, clock, **later) -> int:
     clock.advance(**later)
     with app.app_context():
-        return overdue.tick()
+        flagged = overdue.tick()
+    live.drain(app)  # the board's cards go out after commit, from the live publisher
+    return flagged
 
 
 def flags(api, order_id):
@@ -164,6 +166,7 @@ def test_the_next_step_clears_the_flag_and_sets_the_next_deadline(app, api, step
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_flag_and_escalation_are_pushed_live_to_the_board_once_each(app, steps, frozen_clock, pushed, case):
     order_id = case.wait(steps)
+    live.drain(app)
     pushed.clear()
     tick(app, frozen_clock, minutes=case.minutes, seconds=1)
     tick(app, frozen_clock, seconds=15)
