@@ -13,3 +13,4 @@ def init_app(app: Flask) -> None:
     live.payload_builders["order"] = cards.order_payloads
     # socketio.on registers on the server this app's init_app just built (one per app).
     socketio.on("connect")(sockets.connect)
+    socketio.on("disconnect")(sockets.disconnect)

@@ -1,9 +1,28 @@
-"""The board's Socket.IO side: only logged-in staff connect, and they join the room that
-app/live.py pushes every committed change to."""
+"""The board's Socket.IO side: only logged-in, enabled staff connect, and they join the
+room that app/live.py pushes every committed change to.
+
+A socket is authenticated once, when it connects; an account disabled afterwards must
+not keep receiving orders on a board left open. Each process knows its own sockets and
+their users, and closes those whose account is no longer enabled: at once in the
+process that disables it, and within SWEEP_SECONDS in every other process.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+
+from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_socketio import join_room
+from sqlalchemy import select
 
+from ..db import reading_only
+from ..extensions import db, socketio
 from ..live import BOARD_ROOM
+from ..models import User
+
+SWEEP_SECONDS = 10.0
 
 
 def connect(auth=None):
@@ -11,4 +30,72 @@ def connect(auth=None):
     if not current_user.is_authenticated:
         return False
     join_room(BOARD_ROOM)
+    _sockets(current_app._get_current_object()).add(request.sid, int(current_user.id))
     return True
+
+
+def disconnect(reason=None):
+    _sockets(current_app._get_current_object()).discard(request.sid)
+
+
+def sweep(app: Flask | None = None) -> int:
+    """Close this process's sockets of accounts that are no longer enabled; how many."""
+    return _sockets(app or current_app._get_current_object()).sweep()
+
+
+def _sockets(app: Flask) -> _Sockets:
+    found = app.extensions.get("passline_sockets")
+    if found is None:
+        found = app.extensions["passline_sockets"] = _Sockets(app)
+    return found
+
+
+class _Sockets:
+    """This process's board sockets (sid -> user id), and the thread that sweeps them
+    while there are any."""
+
+    def __init__(self, app: Flask):
+        self._app = weakref.ref(app)  # tests build many apps: do not keep them alive
+        self._lock = threading.Lock()
+        self._users: dict[str, int] = {}
+        self._sweeper: threading.Thread | None = None
+
+    def add(self, sid: str, user_id: int) -> None:
+        with self._lock:
+            self._users[sid] = user_id
+            if self._sweeper is None or not self._sweeper.is_alive():
+                self._sweeper = threading.Thread(target=self._run, name="passline-socket-sweep", daemon=True)
+                self._sweeper.start()
+
+    def discard(self, sid: str) -> None:
+        with self._lock:
+            self._users.pop(sid, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(SWEEP_SECONDS)
+            app = self._app()
+            with self._lock:
+                if not self._users or app is None:
+                    self._sweeper = None
+                    return
+            try:
+                self.sweep()
+            except Exception:  # the next sweep tries again
+                app.logger.exception("socket sweep failed")
+
+    def sweep(self) -> int:
+        with self._lock:
+            users = dict(self._users)
+        app = self._app()
+        if not users or app is None:
+            return 0
+        with app.app_context(), reading_only():
+            enabled = set(db.session.execute(
+                select(User.id).where(User.id.in_(set(users.values())), User.is_enabled.is_(True))).scalars())
+            db.session.remove()
+        closed = [sid for sid, user_id in users.items() if user_id not in enabled]
+        for sid in closed:
+            self.discard(sid)
+            socketio.server.disconnect(sid, namespace="/")
+        return len(closed)

@@ -1,6 +1,7 @@
 """/users (admin): staff accounts. Add one (app.users.create_user holds the rules),
 disable or enable one. A disabled account's sessions stop at its next request, because
-the user loader (app/auth) refuses disabled users."""
+the user loader (app/auth) refuses disabled users, and its open boards' sockets are
+closed (app/board/sockets.py)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, request
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from .. import users
 from ..auth import role_required
+from ..board import sockets
 from ..extensions import db
 from ..models import User
 from . import respond, saved
@@ -65,4 +67,7 @@ def set_enabled(user_id, change):
         return respond(PAGE, FRAGMENT, status=409,
                        **staff(error="You cannot disable your own account: ask another admin."))
     user.is_enabled = change == "enable"
-    return _saved(f"{user.username} is {change}d.")
+    response = _saved(f"{user.username} is {change}d.")
+    if change == "disable":
+        sockets.sweep()  # its open boards close now here, within SWEEP_SECONDS in other processes
+    return response

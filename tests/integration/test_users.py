@@ -78,3 +78,45 @@ def test_an_admin_cannot_disable_their_own_account(app, staff):
     assert response.status_code == 409 and "cannot disable your own account" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, user_id(app, "root")).is_enabled
+
+
+# Flask-SocketIO's test client refuses a message queue: this runs in-process.
+@pytest.mark.parametrize("app_config", [{"REDIS_URL": None}], ids=["in-process"])
+def test_a_disabled_users_open_board_is_disconnected_and_gets_no_more_orders(app, staff, api, menu):
+    from app import live
+    from app.extensions import socketio
+    from tests.conftest import Auth, order_body
+
+    other = app.test_client()
+    Auth(app, other).login("nia", role="dispatcher")
+    board = socketio.test_client(app, flask_test_client=other)
+    assert board.is_connected()
+
+    staff.login("admin", username="root")
+    watching = socketio.test_client(app, flask_test_client=staff.client)
+    assert staff.post(f"/users/{user_id(app, 'nia')}/disable").status_code == 303
+    assert not board.is_connected()  # closed by the request that disabled the account
+
+    assert api.create(order_body()).status_code == 201
+    live.drain(app)
+    assert [m["name"] for m in watching.get_received()] == ["order"]  # the admin's board still gets it
+    watching.disconnect()
+
+
+@pytest.mark.parametrize("app_config", [{"REDIS_URL": None}], ids=["in-process"])
+def test_a_board_of_an_account_disabled_by_another_process_is_closed_by_the_sweep(app, monkeypatch):
+    """Another process disabled the account (here: straight in the database): this
+    process's sweeper finds the socket within SWEEP_SECONDS."""
+    from app.board import sockets
+    from app.extensions import socketio
+    from tests.conftest import Auth, wait_for
+
+    monkeypatch.setattr(sockets, "SWEEP_SECONDS", 0.05)
+    other = app.test_client()
+    Auth(app, other).login("nia", role="dispatcher")
+    board = socketio.test_client(app, flask_test_client=other)
+    assert board.is_connected()
+    with app.app_context():
+        db.session.get(User, user_id(app, "nia")).is_enabled = False
+        db.session.commit()
+    assert wait_for(lambda: not board.is_connected(), timeout=5)
