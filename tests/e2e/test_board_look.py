@@ -53,6 +53,10 @@ def test_the_board_shows_a_shift_and_the_keyboard_drives_it(live_server, browser
         page.screenshot(path=os.path.join(os.environ["PASSLINE_SCREENSHOT_DIR"], "board-detail.png"))
     page.keyboard.press("Escape")
     assert page.locator("#detail").is_hidden()
+    page.keyboard.press("c")  # cancel: the detail opens with its reason picked, ready for the keyboard
+    page.wait_for_selector("#detail .act-cancel select[name=reason]:focus")
+    page.keyboard.press("Escape")  # from the field: closes the detail, and nothing was cancelled
+    assert page.locator("#detail").is_hidden()
     page.keyboard.press("?")
     assert page.locator("#help").is_visible()
     assert page.errors == [] and page.dialogs == []
