@@ -1,13 +1,11 @@
 """Database plumbing: UTC timestamps that read back the same on SQLite and PostgreSQL,
-SQLite settings that make it safe under concurrent requests, and set-based writes of
-many rows in one statement."""
-import json
+and SQLite settings that make it safe under concurrent requests."""
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from flask import has_request_context, request
-from sqlalchemy import DateTime, Table, event, text
+from sqlalchemy import DateTime, event
 from sqlalchemy.types import TypeDecorator
 
 
@@ -78,53 +76,3 @@ def configure_engine(engine) -> None:
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN" if _reads_only() else "BEGIN IMMEDIATE")
 
-
-# --- set-based writes of many rows ---------------------------------------------------------
-# One statement with one parameter, a JSON array of the rows, whatever their number: the
-# database unpacks it (json_populate_recordset / json_each). A thousand rows cost one
-# round trip and no per-row statement, where executemany costs a statement per row.
-
-def insert_rows(session, table: Table, rows: list[dict]) -> None:
-    """INSERT `rows` (dicts with the same keys) into `table`."""
-    if not rows:
-        return
-    names = list(rows[0])
-    cols = ", ".join(names)
-    session.execute(text(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {_unpack(session, table, names)}"),
-                    {"rows": _as_json(rows)})
-
-
-def update_rows(session, table: Table, rows: list[dict], key: str = "id") -> None:
-    """UPDATE `table` by `key`: each row's other values replace the stored ones."""
-    if not rows:
-        return
-    names = list(rows[0])
-    sets = ", ".join(f"{name} = u.{name}" for name in names if name != key)
-    session.execute(text(f"UPDATE {table.name} SET {sets} FROM {_unpack(session, table, names)} "
-                         f"WHERE {table.name}.{key} = u.{key}"),
-                    {"rows": _as_json(rows)})
-
-
-def _unpack(session, table: Table, names: list[str]) -> str:
-    """The rows parameter as a table `u` with the columns' types."""
-    if session.get_bind().dialect.name == "postgresql":
-        return f"json_populate_recordset(NULL::{table.name}, :rows) AS u"
-    fields = ", ".join(f"value ->> '$.{name}' AS {name}" for name in names)
-    return f"(SELECT {fields} FROM json_each(:rows)) AS u"
-
-
-def _as_json(rows: list[dict]) -> str:
-    """The rows as JSON. Datetimes go as UTCDateTime stores them: naive UTC text with
-    microseconds, which PostgreSQL parses and SQLite keeps as is (so they compare as text
-    with the rows the ORM wrote); JSON columns nest as JSON."""
-    return json.dumps(rows, default=_stored_datetime)
-
-
-def _stored_datetime(value):
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; use app.clock.now() or an aware value")
-        if value.tzinfo is not timezone.utc:
-            value = value.astimezone(timezone.utc)
-        return value.isoformat(sep=" ", timespec="microseconds")[:26]  # without "+00:00"
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")

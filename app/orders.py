@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from . import clock, effects, live
-from .db import insert_rows, update_rows
+from .bulk import Writes
 from .extensions import db
 from .lifecycle import Change, Forbidden, Lifecycle, TimeLimits
 from .models import Order, OrderEvent
@@ -96,6 +96,11 @@ def _audit_values(order_id, event, from_state, to_state, actor, payload, now, *,
             "payload": payload}
 
 
+# Orders per pair of statements in apply_to_rows: on PostgreSQL the server writes one
+# chunk while the lifecycle runs over the next.
+CHUNK = 250
+
+
 def apply_to_rows(rows, action: Callable[[Lifecycle, object], list[Change]], *, actor: str,
                   fields: tuple[str, ...]) -> int:
     """apply() for many orders at once, in set-based statements: for an action that touches
@@ -103,28 +108,32 @@ def apply_to_rows(rows, action: Callable[[Lifecycle, object], list[Change]], *, 
 
     `rows` are the orders' id and `fields`, read and locked by the caller. Each goes
     through the lifecycle as an object holding just those fields (the rule stays in the
-    lifecycle; reading any other field fails loudly), then one UPDATE writes the fields
-    back by primary key and one INSERT adds the audit rows. Effects and the live push
-    follow as in apply(). Returns how many orders changed. The caller commits."""
+    lifecycle; reading any other field fails loudly); then, per chunk, one UPDATE writes
+    the fields back by primary key and one INSERT adds the audit rows (app/bulk.py).
+    Effects and the live push follow as in apply(). Returns how many orders changed.
+    The caller commits."""
     now = clock.now()
     rules = lifecycle()
-    updates, audit, changed_ids = [], [], []
-    for row in rows:
-        order = SimpleNamespace(**row._mapping)
-        before = vars(order).copy()
-        changes = action(rules, order)
-        after = vars(order)
-        if after.keys() != before.keys():
-            raise TypeError(f"{action} set fields apply_to_rows was not given: {after.keys() - before.keys()}")
-        if after != before:
-            updates.append({"id": order.id, **{name: after[name] for name in fields}})
-        if changes:
-            audit += [_audit_values(order.id, c.event, c.from_state, c.to_state, actor, None, now,
-                                    implied=c.implied, detail=c.detail) for c in changes]
-            effects.after_changes(order, changes, actor=actor)
-            changed_ids.append(order.id)
-    update_rows(db.session, Order.__table__, updates)
-    insert_rows(db.session, OrderEvent.__table__, audit)
+    changed_ids = []
+    with Writes(db.session) as writes:
+        for start in range(0, len(rows), CHUNK):
+            updates, audit = [], []
+            for row in rows[start:start + CHUNK]:
+                order = SimpleNamespace(**row._asdict())
+                before = vars(order).copy()
+                changes = action(rules, order)
+                after = vars(order)
+                if after.keys() != before.keys():
+                    raise TypeError(f"{action} set fields not given to apply_to_rows: {after.keys() - before.keys()}")
+                if after != before:
+                    updates.append({"id": order.id, **{name: after[name] for name in fields}})
+                if changes:
+                    audit += [_audit_values(order.id, c.event, c.from_state, c.to_state, actor, None, now,
+                                            implied=c.implied, detail=c.detail) for c in changes]
+                    effects.after_changes(order, changes, actor=actor)
+                    changed_ids.append(order.id)
+            writes.update(Order.__table__, updates)
+            writes.insert(OrderEvent.__table__, audit)
     live.orders_changed(db.session, changed_ids)
     return len(changed_ids)
 

@@ -58,7 +58,7 @@ def tick(now: Optional[datetime] = None, *, batch_size: int = BATCH_SIZE, single
     now = now or clock.now()
     changed = 0
     while True:
-        batch = db.session.execute(due_query(now, batch_size)).all()
+        batch = db.session.connection().execute(due_query(now, batch_size)).all()
         if not batch or (single and not _take_tick_lock()):
             db.session.rollback()  # nothing due (one query: the usual tick), or another
             return changed         # scheduler is ticking right now

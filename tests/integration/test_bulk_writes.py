@@ -1,10 +1,10 @@
-"""app/db.py's set-based writes store exactly what the ORM stores: rows written either way
+"""app/bulk.py's set-based writes store exactly what the ORM stores: rows written either way
 read back equal, and compare and sort together (SQLite keeps datetimes as text)."""
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from app.db import insert_rows, update_rows
+from app.bulk import Writes
 from app.extensions import db
 from app.models import Order, OrderEvent, Store
 
@@ -28,10 +28,11 @@ def test_rows_inserted_in_bulk_read_back_as_the_orm_writes_them(app):
                          to_state="submitted", implied=False, refused=False,
                          detail={"limit": "confirmation", "late_by_seconds": 61, "overdue_level": [0, 1]})
         db.session.add(orm)
-        insert_rows(db.session, OrderEvent.__table__, [{
-            "order_id": "o1", "at": AT.astimezone(ELSEWHERE), "actor": "a", "event": "overdue",
-            "from_state": "submitted", "to_state": "submitted", "implied": False, "refused": False,
-            "detail": {"limit": "confirmation", "late_by_seconds": 61, "overdue_level": [0, 1]}}])
+        with Writes(db.session) as writes:
+            writes.insert(OrderEvent.__table__, [{
+                "order_id": "o1", "at": AT.astimezone(ELSEWHERE), "actor": "a", "event": "overdue",
+                "from_state": "submitted", "to_state": "submitted", "implied": False, "refused": False,
+                "detail": {"limit": "confirmation", "late_by_seconds": 61, "overdue_level": [0, 1]}}])
         db.session.commit()
         events = db.session.execute(select(OrderEvent).order_by(OrderEvent.id)).scalars().all()
         fields = lambda e: (e.at, e.actor, e.event, e.implied, e.refused, e.detail)  # noqa: E731
@@ -48,12 +49,13 @@ def test_rows_updated_in_bulk_change_only_their_columns_and_compare_with_orm_val
         db.session.flush()
         db.session.add_all([an_order(f"o{i}", store.id, next_alarm_at=AT + timedelta(minutes=i)) for i in range(3)])
         db.session.commit()
-        update_rows(db.session, Order.__table__, [
-            {"id": "o0", "next_alarm_at": AT + timedelta(minutes=10, microseconds=5), "overdue_level": 1,
-             "overdue_limit": "confirmation", "acknowledged_at": None},
-            {"id": "o2", "next_alarm_at": None, "overdue_level": 2, "overdue_limit": "confirmation",
-             "acknowledged_at": None},
-        ])
+        with Writes(db.session) as writes:
+            writes.update(Order.__table__, [
+                {"id": "o0", "next_alarm_at": AT + timedelta(minutes=10, microseconds=5), "overdue_level": 1,
+                 "overdue_limit": "confirmation", "acknowledged_at": None},
+                {"id": "o2", "next_alarm_at": None, "overdue_level": 2, "overdue_limit": "confirmation",
+                 "acknowledged_at": None},
+            ])
         db.session.commit()
         db.session.expire_all()
         rows = {o.id: o for o in db.session.execute(select(Order)).scalars()}
@@ -66,3 +68,23 @@ def test_rows_updated_in_bulk_change_only_their_columns_and_compare_with_orm_val
         due = db.session.execute(select(Order.id).where(Order.next_alarm_at <= AT + timedelta(minutes=10, microseconds=5))
                                  .order_by(Order.next_alarm_at)).scalars().all()
         assert due == ["o1", "o0"]
+
+
+def test_a_bulk_write_that_fails_raises_by_the_end_of_its_block_and_the_transaction_rolls_back(app):
+    import pytest
+
+    with app.app_context():
+        store = Store(merchant_supplied_id="s1", name="S")
+        db.session.add(store)
+        db.session.flush()
+        db.session.add(an_order("o1", store.id))
+        db.session.commit()
+        with pytest.raises(Exception) as failure:  # the driver's error on PostgreSQL, SQLAlchemy's on SQLite
+            with Writes(db.session) as writes:
+                writes.update(Order.__table__, [{"id": "o1", "overdue_level": 1}])
+                writes.insert(OrderEvent.__table__, [{"order_id": "no-such-order", "at": AT, "actor": "a",
+                                                      "event": "overdue", "from_state": "submitted",
+                                                      "to_state": "submitted", "implied": False, "refused": False}])
+        assert "foreign key" in str(failure.value).lower()
+        db.session.rollback()
+        assert db.session.get(Order, "o1").overdue_level == 0
