@@ -1,12 +1,15 @@
 """Live updates: announce changed orders (and stores) to every board, once committed.
 
-A transaction only notes what it changed (kind and id). After it commits, the ids go to
-this process's publisher: a background thread that reads the rows fresh, builds the
-payloads for many ids at once (the board renders the cards) and emits them. So:
-- a browser never sees a change that was rolled back, and always the newest version;
-- building a card costs the change nothing: a webhook answers, and an overdue tick that
-  flags a thousand orders commits, without waiting for a thousand cards to render;
-- changes that pile up while the publisher works are coalesced: one event per order.
+Two paths, both emitting only after commit, so a browser never sees a change that was
+rolled back:
+- One changed row (a webhook, a staff action, a call that failed): its payload (the
+  board's card) is built just before commit, when the row is final, and emitted right
+  after commit from the same thread, before the request answers: boards see the change
+  as soon as the sender gets its answer.
+- Many rows changed by set-based statements (the overdue tick flags a thousand orders at
+  once): only their ids are noted; after commit the process's publisher thread reads the
+  rows fresh, builds their payloads many at a time and emits them, so the tick commits
+  without waiting for a thousand cards, and ids that pile up meanwhile go out once each.
 A push is best effort, as any network message: a board that missed one (a dropped
 socket, a killed process) reloads itself on reconnect. With REDIS_URL set, socketio.emit
 goes through the Redis message queue and reaches the browsers of every process.
@@ -29,28 +32,33 @@ from .models import Order, Store
 BOARD_ROOM = "board"
 _PENDING = "live_pending"  # session.info key: {(kind, id(object)): (kind, object)}
 _PENDING_IDS = "live_pending_order_ids"  # session.info key: [order id]
-_COMMITTED = "live_committed"  # session.info key: {kind: [ids]}, set before commit
+_READY = "live_ready"  # session.info key: [(kind, payload)], built before commit
+_COMMITTED_IDS = "live_committed_order_ids"  # session.info key: [order id], set before commit
 # Ids per build: one IN query each; the first cards of a big batch reach boards early.
 CHUNK = 200
 # An idle publisher thread waits this long for more work before it ends.
 LINGER_SECONDS = 2.0
 
 
+def _order_payload(order) -> dict:
+    return {"id": order.id, "version": order.version, "state": order.state, "courier_status": order.courier_status,
+            "overdue": order.overdue_limit, "overdue_level": order.overdue_level}
+
+
 def _order_payloads(ids: list[str]) -> list[dict]:
-    rows = db.session.execute(select(Order).where(Order.id.in_(ids))).scalars()
-    return [{"id": o.id, "version": o.version, "state": o.state, "courier_status": o.courier_status,
-             "overdue": o.overdue_limit, "overdue_level": o.overdue_level} for o in rows]
+    return [_order_payload(o) for o in db.session.execute(select(Order).where(Order.id.in_(ids))).scalars()]
 
 
-def _store_payloads(ids: list[int]) -> list[dict]:
-    rows = db.session.execute(select(Store).where(Store.id.in_(ids))).scalars()
-    return [{"id": s.merchant_supplied_id, "is_active": s.is_active} for s in rows]
+def _store_payload(store) -> dict:
+    return {"id": store.merchant_supplied_id, "is_active": store.is_active}
 
 
-# Socket.IO event name -> builder of the payloads for many ids (rows read fresh, in an app
-# context without a request). The board registers a richer "order" builder that renders
+# Socket.IO event name -> the payload of one changed object (built before commit), and
+# "order" -> the payloads of many order ids (built by the publisher, rows read fresh, in
+# an app context without a request). The board registers richer builders that render
 # the cards, so live.py needs no template knowledge.
-payload_builders: dict[str, Callable[[list], list[dict]]] = {"order": _order_payloads, "store": _store_payloads}
+payload_builders: dict[str, Callable[[object], dict]] = {"order": _order_payload, "store": _store_payload}
+batch_builders: dict[str, Callable[[list], list[dict]]] = {"order": _order_payloads}
 
 
 # --- what a transaction changed --------------------------------------------------------
@@ -70,31 +78,38 @@ def orders_changed(session: Session, order_ids: Iterable[str]) -> None:
 
 
 @event.listens_for(Session, "before_commit")
-def _note_ids(session):
-    pending = session.info.pop(_PENDING, {})
-    order_ids = session.info.pop(_PENDING_IDS, [])
-    if not pending and not order_ids:
-        return
-    session.flush()  # new rows get their ids
-    committed = session.info.setdefault(_COMMITTED, {})
+def _snapshot(session):
+    pending = session.info.pop(_PENDING, None)
+    order_ids = session.info.pop(_PENDING_IDS, None)
     if order_ids:
-        committed.setdefault("order", []).extend(order_ids)
-    for kind, obj in pending.values():
-        committed.setdefault(kind, []).append(obj.id)
+        session.info.setdefault(_COMMITTED_IDS, []).extend(order_ids)
+    if pending:
+        session.flush()
+        ready = session.info.setdefault(_READY, [])
+        for kind, obj in pending.values():
+            ready.append((kind, payload_builders[kind](obj)))
 
 
 @event.listens_for(Session, "after_commit")
-def _publish(session):
-    committed = session.info.pop(_COMMITTED, None)
-    if committed:
-        publisher().publish(committed)
+def _emit(session):
+    for kind, payload in session.info.pop(_READY, []):
+        _send(kind, payload)
+    order_ids = session.info.pop(_COMMITTED_IDS, None)
+    if order_ids:
+        publisher().publish(order_ids)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session):
-    session.info.pop(_PENDING, None)
-    session.info.pop(_PENDING_IDS, None)
-    session.info.pop(_COMMITTED, None)
+    for key in (_PENDING, _PENDING_IDS, _READY, _COMMITTED_IDS):
+        session.info.pop(key, None)
+
+
+def _send(kind: str, payload: dict) -> None:
+    try:
+        socketio.emit(kind, payload, to=BOARD_ROOM, namespace="/")
+    except Exception:  # a push must never undo or fail a committed change
+        current_app.logger.exception("live: %s update %s not sent", kind, payload.get("id"))
 
 
 # --- the publisher ---------------------------------------------------------------------
@@ -108,27 +123,26 @@ def publisher(app: Flask | None = None) -> Publisher:
 
 
 def drain(app: Flask | None = None, timeout: float = 10.0) -> bool:
-    """Wait until every committed change has been emitted; False if `timeout` ran out.
-    Tests call it before reading a socket; one-shot commands before they exit."""
+    """Wait until the publisher has emitted every committed id; False if `timeout` ran
+    out. Tests call it before reading a socket; one-shot commands before they exit."""
     return publisher(app).drain(timeout)
 
 
 class Publisher:
-    """Coalesces committed ids per kind and emits their payloads from one thread, started
+    """Coalesces committed order ids and emits their payloads from one thread, started
     when there is work and ended after LINGER_SECONDS without any."""
 
     def __init__(self, app: Flask):
         self._app = weakref.ref(app)  # tests build many apps: do not keep them alive
         self._cond = threading.Condition()
-        self._pending: dict[str, dict] = {}  # kind -> ids in arrival order (a dict as an ordered set)
+        self._pending: dict[str, None] = {}  # order ids in arrival order (a dict as an ordered set)
         self._running = False
         self._busy = False
         _publishers.add(self)
 
-    def publish(self, committed: dict[str, list]) -> None:
+    def publish(self, order_ids: list[str]) -> None:
         with self._cond:
-            for kind, ids in committed.items():
-                self._pending.setdefault(kind, {}).update(dict.fromkeys(ids))
+            self._pending.update(dict.fromkeys(order_ids))
             if not self._running:
                 self._running = True
                 threading.Thread(target=self._run, name="passline-live", daemon=True).start()
@@ -147,7 +161,7 @@ class Publisher:
                     self._running = False
                     self._cond.notify_all()
                     return
-                batch, self._pending, self._busy = self._pending, {}, True
+                batch, self._pending, self._busy = list(self._pending), {}, True
             try:
                 self._send(batch)
             finally:
@@ -155,33 +169,28 @@ class Publisher:
                     self._busy = False
                     self._cond.notify_all()
 
-    def _send(self, batch: dict[str, dict]) -> None:
+    def _send(self, order_ids: list[str]) -> None:
         app = self._app()
         if app is None:
             return
         with app.app_context(), reading_only():
             try:
-                for kind, ids in batch.items():
-                    ids = list(ids)
-                    for start in range(0, len(ids), CHUNK):
-                        self._emit(kind, ids[start:start + CHUNK])
+                for start in range(0, len(order_ids), CHUNK):
+                    self._emit(order_ids[start:start + CHUNK])
             finally:
                 db.session.remove()
 
     @staticmethod
-    def _emit(kind: str, ids: list) -> None:
+    def _emit(order_ids: list[str]) -> None:
         try:
-            payloads = payload_builders[kind](ids)
+            payloads = batch_builders["order"](order_ids)
             db.session.rollback()  # read only: end the transaction before the network
         except Exception:  # a push must never stop the pushes behind it
-            current_app.logger.exception("live: %s updates for %s not built", kind, ids[:5])
+            current_app.logger.exception("live: order updates for %s not built", order_ids[:5])
             db.session.rollback()
             return
         for payload in payloads:
-            try:
-                socketio.emit(kind, payload, to=BOARD_ROOM, namespace="/")
-            except Exception:
-                current_app.logger.exception("live: %s update %s not sent", kind, payload.get("id"))
+            _send("order", payload)
 
 
 _publishers: weakref.WeakSet[Publisher] = weakref.WeakSet()

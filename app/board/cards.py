@@ -1,5 +1,5 @@
 """One order card, rendered the same way for a page load and for a live update, and the
-live payloads that carry them (registered as live.payload_builders["order"])."""
+live payloads that carry it (registered as live.payload_builders / batch_builders["order"])."""
 from __future__ import annotations
 
 from contextlib import nullcontext
@@ -9,7 +9,9 @@ from urllib.parse import quote
 from flask import current_app, has_request_context, render_template, request
 
 from .. import clock
+from ..extensions import db
 from ..lifecycle import SUBMITTED
+from ..models import Courier, Store
 from .queries import COLUMN_OF_STATE, failed_calls, load_orders
 
 
@@ -28,30 +30,52 @@ def epoch_ms(value: datetime | None) -> int:
     return int(value.timestamp() * 1000) if value else 0
 
 
-def render_card(order, *, failed: int, now: datetime) -> str:
-    return render_template("board/_card.html", o=order, failed=failed, now=now)
+def render_card(order, *, failed: int, now: datetime, store=None, courier=None) -> str:
+    return render_template("board/_card.html", o=order, failed=failed, now=now, card_store=store,
+                           card_courier=courier)
+
+
+def order_payload(order) -> dict:
+    """The live update for one changed order, built just before commit (rows final,
+    flushed), maybe from a job without a request; the card is the same for every viewer,
+    so no user is involved."""
+    # By id, not through the relationships: a changed courier_id does not refresh an already
+    # loaded `order.courier`, and the identity map usually answers without a query.
+    store = db.session.get(Store, order.store_id)
+    courier = db.session.get(Courier, order.courier_id) if order.courier_id else None
+    with _request_context():
+        return _payload(order, failed_calls([order.id])[order.id], clock.now(), store=store, courier=courier)
 
 
 def order_payloads(order_ids: list[str]) -> list[dict]:
-    """The live updates for changed orders: each card as HTML and the version that orders
-    updates. Called by the live publisher after commit, without a request; the card is the
-    same for every viewer, so no user is involved. One query for the rows (with store and
-    courier), one for failed calls, whatever the number of cards."""
+    """The live updates for many orders, built by the live publisher after commit: one
+    query for the rows (with store and courier), one for failed calls, however many."""
     rows = load_orders(order_ids)
     failed = failed_calls(rows)
     now = clock.now()
-    with nullcontext() if has_request_context() else current_app.test_request_context("/"):
-        return [{
-            "id": order.id,
-            "version": order.version,
-            "state": order.state,
-            "column": COLUMN_OF_STATE.get(order.state),
-            "courier_status": order.courier_status,
-            "overdue": order.overdue_limit,
-            "overdue_level": order.overdue_level,
-            "alarm": alarming(order),
-            "html": render_card(order, failed=failed[order.id], now=now),
-        } for order in rows.values()]
+    with _request_context():
+        return [_payload(order, failed[order.id], now) for order in rows.values()]
+
+
+def _request_context():
+    """url_for and friends need one; a job or the publisher has none."""
+    return nullcontext() if has_request_context() else current_app.test_request_context("/")
+
+
+def _payload(order, failed: int, now: datetime, **related) -> dict:
+    """The card as HTML, and what orders updates in the browser (version) and where the
+    card goes (column)."""
+    return {
+        "id": order.id,
+        "version": order.version,
+        "state": order.state,
+        "column": COLUMN_OF_STATE.get(order.state),
+        "courier_status": order.courier_status,
+        "overdue": order.overdue_limit,
+        "overdue_level": order.overdue_level,
+        "alarm": alarming(order),
+        "html": render_card(order, failed=failed, now=now, **related),
+    }
 
 
 def money(cents) -> str:

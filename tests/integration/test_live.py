@@ -1,5 +1,6 @@
-"""The live publisher (app/live.py): only committed changes reach the board, each order
-once per burst at its newest version, and one failed push never stops the others."""
+"""Live pushes (app/live.py): only committed changes reach the board; one changed order
+goes out at commit, set-based changes through the publisher, each order once per burst at
+its newest version, and one failed build never stops the others."""
 import threading
 
 import pytest
@@ -21,12 +22,10 @@ def orders_pushed(pushed, order_id):
     return [data for event, data in pushed if event == "order" and data["id"] == order_id]
 
 
-def test_a_committed_change_is_pushed_with_its_card(app, submitted, pushed):
-    live.drain(app)
+def test_a_committed_change_is_pushed_with_its_card_before_the_change_returns(app, submitted, pushed):
     pushed.clear()
     with app.app_context():
         actions.cancel(submitted, reason="OTHER", details=None, actor="staff:dana")
-    assert live.drain(app)
     [update] = orders_pushed(pushed, submitted)
     assert (update["state"], update["column"], update["version"]) == ("cancelled", "exceptions", 2)
     assert f'data-order-id="{submitted}"' in update["html"]
@@ -46,52 +45,75 @@ def test_a_rolled_back_change_is_never_pushed(app, submitted, pushed):
     assert orders_pushed(pushed, submitted) == []
 
 
-def test_changes_that_pile_up_while_a_push_is_built_go_out_once_at_the_newest_version(
-        app, api, menu, pushed, monkeypatch, hook):
+def bulk_change(app, *order_ids):
+    """What a set-based change does (the overdue tick): rows changed, their ids noted."""
+    from app.models import Order
+
+    with app.app_context():
+        for order_id in order_ids:
+            db.session.get(Order, order_id).version += 1
+        live.orders_changed(db.session, order_ids)
+        db.session.commit()
+
+
+def test_a_set_based_change_is_pushed_by_the_publisher_after_commit(app, submitted, pushed):
+    live.drain(app)
+    pushed.clear()
+    bulk_change(app, submitted)
+    assert live.drain(app)
+    [update] = orders_pushed(pushed, submitted)
+    assert (update["version"], update["column"]) == (2, "submitted") and "data-order-id" in update["html"]
+
+
+def test_ids_that_pile_up_while_the_publisher_builds_go_out_once_at_the_newest_version(
+        app, api, menu, pushed, monkeypatch):
     from tests.conftest import order_body
 
-    first, second = order_body(), order_body()
-    building = threading.Event()
-    release = threading.Event()
-    real_builder = live.payload_builders["order"]
+    first, second = order_body()["id"], order_body()["id"]
+    for order_id in (first, second):
+        assert api.create(order_body(order_id)).status_code == 201
+    building, release = threading.Event(), threading.Event()
+    real_builder = live.batch_builders["order"]
 
     def slow_builder(ids):
         building.set()
         release.wait(10)
         return real_builder(ids)
 
-    monkeypatch.setitem(live.payload_builders, "order", slow_builder)
-    assert api.create(first).status_code == 201  # the publisher starts building this one...
+    monkeypatch.setitem(live.batch_builders, "order", slow_builder)
+    pushed.clear()
+    bulk_change(app, first)  # the publisher starts building this one...
     assert building.wait(10)
-    assert api.create(second).status_code == 201  # ...while these pile up
-    hook.confirm(second["id"])
-    hook.ready(second["id"])
+    bulk_change(app, second)  # ...while these pile up
+    bulk_change(app, second)
     assert not live.drain(app, timeout=0.2)  # still blocked: drain says so
     release.set()
     assert live.drain(app)
-    assert [u["version"] for u in orders_pushed(pushed, first["id"])] == [1]
-    [update] = orders_pushed(pushed, second["id"])
-    assert (update["state"], update["version"]) == ("ready", 3)
+    assert [u["version"] for u in orders_pushed(pushed, first)] == [2]
+    assert [u["version"] for u in orders_pushed(pushed, second)] == [3]
 
 
-def test_a_push_that_cannot_be_built_does_not_stop_the_next(app, api, menu, pushed, monkeypatch):
+def test_a_batch_that_cannot_be_built_does_not_stop_the_next(app, api, menu, pushed, monkeypatch):
     from tests.conftest import order_body
 
-    broken, fine = order_body(), order_body()
-    real_builder = live.payload_builders["order"]
+    broken, fine = order_body()["id"], order_body()["id"]
+    for order_id in (broken, fine):
+        assert api.create(order_body(order_id)).status_code == 201
+    real_builder = live.batch_builders["order"]
 
     def builder(ids):
-        if broken["id"] in ids:
+        if broken in ids:
             raise RuntimeError("template bug")
         return real_builder(ids)
 
-    monkeypatch.setitem(live.payload_builders, "order", builder)
-    assert api.create(broken).status_code == 201
+    monkeypatch.setitem(live.batch_builders, "order", builder)
+    pushed.clear()
+    bulk_change(app, broken)
     assert live.drain(app)
-    assert api.create(fine).status_code == 201
+    bulk_change(app, fine)
     assert live.drain(app)
-    assert orders_pushed(pushed, broken["id"]) == []
-    assert [u["state"] for u in orders_pushed(pushed, fine["id"])] == ["submitted"]
+    assert orders_pushed(pushed, broken) == []
+    assert [u["version"] for u in orders_pushed(pushed, fine)] == [2]
 
 
 def test_the_publisher_reads_while_another_writer_holds_sqlite(app, submitted, pushed, monkeypatch):
@@ -100,11 +122,11 @@ def test_the_publisher_reads_while_another_writer_holds_sqlite(app, submitted, p
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SQLite's write lock")
     lock_held = threading.Event()
-    real_builder = live.payload_builders["order"]
-    monkeypatch.setitem(live.payload_builders, "order", lambda ids: lock_held.wait(10) and real_builder(ids))
-    live.drain(app, timeout=0)
+    real_builder = live.batch_builders["order"]
+    monkeypatch.setitem(live.batch_builders, "order", lambda ids: lock_held.wait(10) and real_builder(ids))
+    pushed.clear()
+    bulk_change(app, submitted)
     with app.app_context():
-        actions.cancel(submitted, reason="OTHER", details=None, actor="staff:dana")
         writer = db.engine.connect()
         writer.execute(text("SELECT 1"))  # outside a request: BEGIN IMMEDIATE, the write lock
         lock_held.set()
@@ -113,4 +135,4 @@ def test_the_publisher_reads_while_another_writer_holds_sqlite(app, submitted, p
         finally:
             writer.rollback()
             writer.close()
-    assert [u["state"] for u in orders_pushed(pushed, submitted)][-1] == "cancelled"
+    assert [u["version"] for u in orders_pushed(pushed, submitted)] == [2]
