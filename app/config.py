@@ -52,6 +52,9 @@ def from_environment(instance_path: str) -> dict:
         "OVERDUE_CUSTOMER_PICKUP_MINUTES": _minutes("OVERDUE_CUSTOMER_PICKUP_MINUTES", 30),
         "OVERDUE_DELIVERY_MINUTES": _minutes("OVERDUE_DELIVERY_MINUTES", 45),
         "OVERDUE_CHECK_SECONDS": float(env("OVERDUE_CHECK_SECONDS") or 15),
+        # Webhook dedupe keys are kept this long (app/retention.py), pruned this often.
+        "DEDUPE_KEEP_DAYS": float(env("DEDUPE_KEEP_DAYS") or 30),
+        "RETENTION_CHECK_SECONDS": float(env("RETENTION_CHECK_SECONDS") or 3600),
         # Which background services this process runs: "auto" starts them when the
         # process serves (flask run / gunicorn); "off" leaves them to other processes.
         "PASSLINE_SCHEDULER": env("PASSLINE_SCHEDULER", "auto"),

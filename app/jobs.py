@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import live, overdue
+from . import live, overdue, retention
 from .extensions import db
 
 
@@ -31,10 +31,13 @@ class Job:
     name: str
     run: Callable[[], object]  # called inside an app context; returns how much it did
     seconds: float
+    says: str  # what a run reports, formatted with how much it did
 
 
 def jobs(app) -> list[Job]:
-    return [Job("overdue", overdue.tick, app.config["OVERDUE_CHECK_SECONDS"])]
+    return [Job("overdue", overdue.tick, app.config["OVERDUE_CHECK_SECONDS"], "{} order(s) changed"),
+            Job("retention", retention.prune_dedupe_keys, app.config["RETENTION_CHECK_SECONDS"],
+                "{} dedupe key(s) pruned")]
 
 
 def run_once(app, job: Job):
@@ -86,16 +89,17 @@ def scheduler_command(once, max_ticks):
                    "see this scheduler's flags only on reload", err=True)
     if once:
         for job in jobs(app):
-            _report(job.name, run_once(app, job))
+            _report(job, run_once(app, job))
         live.drain(app)  # the flagged cards reach the boards before the process ends
         return
 
     stop = threading.Event()
     ticks = 0
+    by_name = {job.name: job for job in jobs(app)}
 
     def finished(event):
         nonlocal ticks
-        _report(event.job_id, getattr(event, "retval", None))
+        _report(by_name[event.job_id], getattr(event, "retval", None))
         if event.job_id == "overdue":
             ticks += 1
             if max_ticks and ticks >= max_ticks:
@@ -118,9 +122,9 @@ def scheduler_command(once, max_ticks):
     click.echo(f"scheduler: stopped after {ticks} overdue tick(s)")
 
 
-def _report(name: str, result) -> None:
+def _report(job: Job, result) -> None:
     if result:
-        click.echo(f"{name}: {result} order(s) changed")
+        click.echo(f"{job.name}: {job.says.format(result)}")
 
 
 def _stop_on_sigterm(stop: threading.Event) -> Callable[[], None]:

@@ -177,7 +177,7 @@ class DedupeKey(db.Model):
     __tablename__ = "dedupe_keys"
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)  # for retention
     # The HTTP status the first delivery got, so a duplicate is answered the same way.
     status_code: Mapped[int] = mapped_column(Integer, default=200)
 
