@@ -28,7 +28,8 @@ from .models import Order
 
 ACTOR = "scheduler"
 # What the lifecycle's check_overdue writes, and what else it reads: the tick loads only
-# these columns (not the order's payload) and writes the first group back in one UPDATE.
+# these columns (not the order's payload) and writes the first group back
+# (orders.apply_to_rows: one UPDATE and one INSERT of audit rows per chunk).
 WRITES = ("next_alarm_at", "overdue_level", "overdue_limit", "overdue_since", "acknowledged_at", "version")
 READS = ("state", "deadline_limit", "deadline_started_at", "deadline_at")
 # Orders per transaction. A flag costs a few tens of microseconds (the board's cards are
