@@ -52,6 +52,8 @@ def from_environment(instance_path: str) -> dict:
         "OVERDUE_CUSTOMER_PICKUP_MINUTES": _minutes("OVERDUE_CUSTOMER_PICKUP_MINUTES", 30),
         "OVERDUE_DELIVERY_MINUTES": _minutes("OVERDUE_DELIVERY_MINUTES", 45),
         "OVERDUE_CHECK_SECONDS": float(env("OVERDUE_CHECK_SECONDS") or 15),
+        # A visible board reloads itself this often, in case a live push was lost (0: never).
+        "BOARD_CATCH_UP_SECONDS": float(env("BOARD_CATCH_UP_SECONDS") or 60),
         # Webhook dedupe keys are kept this long (app/retention.py), pruned this often.
         "DEDUPE_KEEP_DAYS": float(env("DEDUPE_KEEP_DAYS") or 30),
         "RETENTION_CHECK_SECONDS": float(env("RETENTION_CHECK_SECONDS") or 3600),

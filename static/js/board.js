@@ -16,6 +16,9 @@
   var buffered = []; // updates that arrive while the board reloads
   var detailId = null;
   var focusCancel = false;
+  var expanded = new Set(); // columns whose "show all" was asked for: kept across reloads
+  var kept = null; // what a board reload must not lose: focused card, column scrolls
+  var reexpanding = 0; // "show all" requests a reload sent again, still to land
 
   function $(selector, root) { return (root || document).querySelector(selector); }
   function $$(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
@@ -45,6 +48,32 @@
     counts();
     tick();
     showSelection();
+  }
+
+  // A reload replaces every card: the focused one and each column's scroll come back.
+  function keep() {
+    if (!board) return;
+    var focused = current();
+    kept = { focus: focused ? focused.dataset.orderId : null, scroll: {} };
+    $$("section[data-state]", board).forEach(function (col) { kept.scroll[col.dataset.state] = $(".cards", col).scrollTop; });
+  }
+  function restore() {
+    if (!kept || !board) return;
+    $$("section[data-state]", board).forEach(function (col) {
+      if (kept.scroll[col.dataset.state]) $(".cards", col).scrollTop = kept.scroll[col.dataset.state];
+    });
+    var card = kept.focus && cardOf(kept.focus);
+    if (card && (document.activeElement === document.body || !document.activeElement)) card.focus();
+    if (!reexpanding) kept = null; // else once more, when the last whole column has landed
+  }
+  function reexpand() {
+    expanded.forEach(function (key) {
+      var col = board && board.querySelector('section[data-state="' + key + '"]');
+      if (!col) return;
+      reexpanding += 1;
+      htmx.ajax("GET", "/board/columns/" + encodeURIComponent(key) + location.search, { target: col, swap: "outerHTML" })
+        .then(null, function () { reexpanding = Math.max(0, reexpanding - 1); });
+    });
   }
 
   function counts() {
@@ -143,15 +172,20 @@
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (event.detail.target && event.detail.target.id === "board") { reloading += 1; }
+    if (event.detail.target && event.detail.target.id === "board") { reloading += 1; keep(); }
+    var more = event.detail.elt && event.detail.elt.classList && event.detail.elt.classList.contains("more");
+    if (more) expanded.add(event.detail.elt.closest("section[data-state]").dataset.state);
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target && (event.detail.target.id === "board" || event.detail.elt.id === "board")) {
       rebuild();
+      reexpand();
+      restore();
       finishReload();
     }
     if (event.detail.target && event.detail.target.closest && event.detail.target.closest("section[data-state]")) {
       rebuild(); // "show all" replaced a column
+      if (reexpanding) { reexpanding -= 1; restore(); }
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
@@ -181,6 +215,15 @@
     socket.on("store", function () { htmx.trigger(document.body, "attention-refresh"); });
     window.addEventListener("offline", function () { indicate("offline", "Offline"); });
     return socket;
+  }
+
+  // Pushes are best effort: one lost on the way (a Redis blip between processes, a process
+  // killed between commit and push) would leave a card stale while the socket stays up.
+  // So a visible board also reloads itself every data-catch-up-ms.
+  function catchUp() {
+    var every = board ? +board.dataset.catchUpMs : 0;
+    if (every > 0 && !document.hidden && !reloading && board) reloadBoard();
+    setTimeout(catchUp, every > 0 ? every : 60000);
   }
 
   // --- detail panel ---------------------------------------------------------------------
@@ -485,5 +528,6 @@
   showSwitches();
   if (soundOn) play(0); // learn now whether the browser blocks sound
   var socket = connect();
+  setTimeout(catchUp, board && +board.dataset.catchUpMs > 0 ? +board.dataset.catchUpMs : 60000);
   window.passlineBoard = { socket: socket, reload: reloadBoard, known: known };
 })();

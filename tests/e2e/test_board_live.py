@@ -100,3 +100,32 @@ def test_filters_live_in_the_url_and_live_updates_respect_them(live_server, remo
     assert page.locator("#filters select[name=type]").input_value() == "pickup"
     assert {pickup, later_pickup} == set(page.eval_on_selector_all(
         "#board [data-order-id]", "cards => cards.map(c => c.dataset.orderId)"))
+
+
+@pytest.mark.parametrize("app_config", [{"BOARD_CATCH_UP_SECONDS": 1}], ids=["catch-up-1s"])
+def test_a_board_that_missed_a_push_catches_up_keeping_focus_and_shown_columns(app, live_server, remote, browser,
+                                                                              staff_accounts):
+    """A push lost on its way (the socket still up) leaves no card stale for long: a visible
+    board reloads itself every BOARD_CATCH_UP_SECONDS, and the dispatcher keeps the card
+    they were on and the column they asked to see whole."""
+    from app.board.queries import CAP
+    from app.extensions import db
+    from app.models import Order
+
+    ids = [remote.create() for _ in range(CAP + 1)]  # a capped "submitted" column
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    wait_live(page)
+    page.click('section[data-state="submitted"] button.more')
+    page.wait_for_selector(f'section[data-state="submitted"] .card:nth-of-type({CAP + 1})')
+    focused = ids[3]
+    page.focus(card(page, focused))
+
+    with app.app_context():  # changed without a push, as if the push was lost
+        order = db.session.get(Order, ids[0])
+        order.customer_first_name, order.version = "Zelda", order.version + 1
+        db.session.commit()
+
+    page.wait_for_selector(f'{card(page, ids[0])} .cust:text("Zelda")', timeout=5_000)
+    page.wait_for_selector(f'section[data-state="submitted"] .card:nth-of-type({CAP + 1})')
+    assert page.evaluate("document.activeElement.dataset.orderId") == focused
+    assert page.errors == [] and page.dialogs == []
