@@ -4,31 +4,33 @@ from datetime import datetime, timezone
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app import jobs, overdue
+from app import jobs, overdue, retention
 
 
 class FakeApp:
     def __init__(self, **config):
-        self.config = {"OVERDUE_CHECK_SECONDS": 15.0, **config}
+        self.config = {"OVERDUE_CHECK_SECONDS": 15.0, "RETENTION_CHECK_SECONDS": 3600.0, **config}
         self.extensions = {}
 
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
 
-def test_the_overdue_job_runs_every_OVERDUE_CHECK_SECONDS():
-    assert [(j.name, j.run, j.seconds) for j in jobs.jobs(FakeApp(OVERDUE_CHECK_SECONDS=7.5))] == [
-        ("overdue", overdue.tick, 7.5)]
+def test_the_overdue_job_runs_every_OVERDUE_CHECK_SECONDS_and_retention_every_RETENTION_CHECK_SECONDS():
+    found = jobs.jobs(FakeApp(OVERDUE_CHECK_SECONDS=7.5, RETENTION_CHECK_SECONDS=600))
+    assert [(j.name, j.run, j.seconds) for j in found] == [
+        ("overdue", overdue.tick, 7.5), ("retention", retention.prune_dedupe_keys, 600)]
 
 
 def test_the_scheduler_never_runs_a_job_twice_at_once_and_collapses_missed_runs():
     scheduler = jobs.build(FakeApp())
     scheduler.start(paused=True)  # defaults apply once jobs are added; paused runs nothing
     try:
-        [job] = scheduler.get_jobs()
-        assert job.id == "overdue"
-        assert isinstance(job.trigger, IntervalTrigger) and job.trigger.interval.total_seconds() == 15
-        assert (job.max_instances, job.coalesce, job.misfire_grace_time) == (1, True, None)
+        tick, prune = scheduler.get_jobs()
+        assert (tick.id, prune.id) == ("overdue", "retention")
+        assert isinstance(tick.trigger, IntervalTrigger) and tick.trigger.interval.total_seconds() == 15
+        for job in (tick, prune):
+            assert (job.max_instances, job.coalesce, job.misfire_grace_time) == (1, True, None)
     finally:
         scheduler.shutdown()
 
