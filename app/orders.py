@@ -97,8 +97,9 @@ def _audit_values(order_id, event, from_state, to_state, actor, payload, now, *,
 
 
 # Orders per pair of statements in apply_to_rows: on PostgreSQL the server writes one
-# chunk while the lifecycle runs over the next.
-CHUNK = 250
+# chunk while the lifecycle runs over the next. The first chunk is smaller, so the server
+# starts writing sooner.
+FIRST_CHUNK, CHUNK = 100, 250
 
 
 def apply_to_rows(rows, action: Callable[[Lifecycle, object], list[Change]], *, actor: str,
@@ -115,10 +116,11 @@ def apply_to_rows(rows, action: Callable[[Lifecycle, object], list[Change]], *, 
     now = clock.now()
     rules = lifecycle()
     changed_ids = []
+    bounds = [0, *range(FIRST_CHUNK, len(rows), CHUNK), len(rows)]
     with Writes(db.session) as writes:
-        for start in range(0, len(rows), CHUNK):
+        for start, end in zip(bounds, bounds[1:]):
             updates, audit = [], []
-            for row in rows[start:start + CHUNK]:
+            for row in rows[start:end]:
                 order = SimpleNamespace(**row._asdict())
                 before = vars(order).copy()
                 changes = action(rules, order)

@@ -59,7 +59,10 @@ def tick(now: Optional[datetime] = None, *, batch_size: int = BATCH_SIZE, single
     now = now or clock.now()
     changed = 0
     while True:
-        batch = db.session.connection().execute(due_query(now, batch_size)).all()
+        # One row more than a batch says whether another batch follows (its lock is
+        # released at commit), so a tick never ends with a query that finds nothing.
+        rows = db.session.connection().execute(due_query(now, batch_size + 1)).all()
+        batch = rows[:batch_size]
         if not batch or (single and not _take_tick_lock()):
             db.session.rollback()  # nothing due (one query: the usual tick), or another
             return changed         # scheduler is ticking right now
@@ -71,7 +74,7 @@ def tick(now: Optional[datetime] = None, *, batch_size: int = BATCH_SIZE, single
             # One order that cannot be flagged must not hold back the others behind it:
             # flag this batch one order at a time, then leave the rest to the next tick.
             return changed + _flag_one_by_one([row.id for row in batch], now, single)
-        if len(batch) < batch_size:
+        if len(rows) <= batch_size:
             return changed
 
 

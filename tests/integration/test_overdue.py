@@ -185,6 +185,21 @@ def test_a_terminal_order_is_never_flagged(app, api, steps, frozen_clock):
     assert flags(api, order_id) == []
 
 
+@pytest.mark.parametrize("due", [4, 5, 6], ids=["fewer-than-two-batches", "batch-plus-one", "two-full-batches"])
+def test_one_tick_flags_every_due_order_in_batches_and_chunks(app, api, steps, frozen_clock, monkeypatch, due):
+    from app import orders
+
+    monkeypatch.setattr(orders, "FIRST_CHUNK", 1)
+    monkeypatch.setattr(orders, "CHUNK", 2)
+    ids = [steps.submitted() for _ in range(due)]
+    frozen_clock.advance(minutes=5, seconds=1)
+    with app.app_context():
+        assert overdue.tick(batch_size=3) == due
+        assert overdue.tick(batch_size=3) == 0  # each once
+    live.drain(app)
+    assert all(len(flags(api, order_id)) == 1 for order_id in ids)
+
+
 def test_an_order_that_cannot_be_flagged_does_not_hold_back_the_others(app, api, steps, frozen_clock,
                                                                         monkeypatch, caplog):
     broken, *others = [steps.submitted() for _ in range(3)]
