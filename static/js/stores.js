@@ -1,0 +1,41 @@
+// /stores, live: a store paused or reopened, an item 86'd or back, a new menu (each pushed
+// as a "store" event) refreshes the list. Someone typing in one of its forms is not
+// interrupted: the refresh waits until they leave the form, and keeps what they typed.
+(function () {
+  "use strict";
+
+  var waiting = false;
+
+  function typing() {
+    var active = document.activeElement;
+    return active && active.form && document.getElementById("stores").contains(active);
+  }
+
+  function refresh() {
+    var list = document.getElementById("stores");
+    if (!list) return;
+    if (typing()) { waiting = true; return; }
+    waiting = false;
+    var typed = {}; // half-filled forms survive the refresh
+    Array.prototype.forEach.call(list.querySelectorAll("form input[id]"), function (el) {
+      if (el.type !== "hidden" && el.value) typed[el.id] = el.value;
+    });
+    htmx.ajax("GET", location.pathname + location.search, { target: "#stores", swap: "outerHTML" }).then(function () {
+      Object.keys(typed).forEach(function (id) {
+        var el = document.getElementById(id);
+        if (el && !el.value) el.value = typed[id];
+      });
+    });
+  }
+
+  document.addEventListener("focusout", function () {
+    if (waiting) setTimeout(function () { if (!typing()) refresh(); }, 0);
+  });
+
+  if (typeof io === "undefined") return;
+  var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 2000 });
+  socket.on("store", refresh);
+  socket.on("connect", function () { document.body.dataset.live = "connected"; });
+  socket.on("disconnect", function () { document.body.dataset.live = "reconnecting"; });
+  socket.io.on("reconnect", refresh); // what changed while the connection was down
+})();

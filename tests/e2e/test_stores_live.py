@@ -1,0 +1,47 @@
+"""/stores in a real browser, live: OneTablet pausing a store or 86-ing an item shows on an
+open page without a reload, and never wipes what an admin is typing in its form."""
+import pytest
+
+from app import users
+from app.extensions import db
+from browser import PASSWORD, browser, logged_in, remote, staff_accounts  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def open_stores(browser, live_server, username):
+    page = logged_in(browser, live_server.url, username, PASSWORD, path="/stores")
+    page.evaluate("() => { window.samePage = true; }")  # gone if anything reloads the page
+    page.wait_for_selector("body[data-live=connected]")
+    return page
+
+
+def test_a_pause_and_an_86_reach_an_open_stores_page(live_server, remote, browser, staff_accounts):
+    page = open_stores(browser, live_server, "dana")
+    page.wait_for_selector('[data-store="store-1"] [data-status="open"]')
+
+    remote.webhook("/stores/store-1/status", {"is_active": False, "reason": "Kitchen fire"})
+    page.wait_for_selector('[data-store="store-1"] [data-status="paused"] >> text=Kitchen fire', timeout=5_000)
+    remote.webhook("/stores/store-1/items", {"items": [{"merchant_supplied_id": "fries", "is_available": False}]})
+    page.wait_for_selector('[data-store="store-1"] [data-item="fries"]', timeout=5_000)
+    assert page.evaluate("() => window.samePage") is True
+    assert page.errors == [] and page.dialogs == []
+
+
+def test_a_change_waits_while_an_admin_types_in_the_add_store_form(app, live_server, remote, browser,
+                                                                  staff_accounts):
+    with app.app_context():
+        users.create_user("ada", role="admin", password=PASSWORD)
+        db.session.commit()
+    page = open_stores(browser, live_server, "ada")
+    page.fill("#store-name", "Pizza Pl")  # still typing: the field keeps the focus
+
+    remote.webhook("/stores/store-1/status", {"is_active": False, "reason": "Kitchen fire"})
+    page.wait_for_timeout(1_000)  # the push has arrived; the list must not be swapped under the typist
+    assert page.input_value("#store-name") == "Pizza Pl"
+    assert page.locator('[data-store="store-1"] [data-status="open"]').count() == 1
+
+    page.click("h1")  # leaves the form: the list catches up, and the typing is kept
+    page.wait_for_selector('[data-store="store-1"] [data-status="paused"]', timeout=5_000)
+    assert page.input_value("#store-name") == "Pizza Pl"
+    assert page.errors == [] and page.dialogs == []
