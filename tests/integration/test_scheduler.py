@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -83,6 +84,22 @@ def test_the_scheduler_command_once_runs_each_job_once(app, runner, api, menu, f
     assert set(flag_counts(app)) == {(i, "overdue") for i in ids}
     assert runner.invoke(args=["scheduler", "--once"]).exit_code == 0
     assert set(flag_counts(app)) == {(i, e) for i in ids for e in ("overdue", "overdue_escalated")}
+
+
+def test_the_scheduler_command_once_exits_only_after_its_flags_are_pushed(app, runner, api, menu, frozen_clock,
+                                                                          monkeypatch):
+    from app import live
+    from app.extensions import socketio
+
+    ids = place(api, 2)
+    live.drain(app)
+    pushed = []
+    slow = live.batch_builders["order"]
+    monkeypatch.setitem(live.batch_builders, "order", lambda batch: time.sleep(0.3) or slow(batch))
+    monkeypatch.setattr(socketio, "emit", lambda event, data, **kw: pushed.append((event, data["id"])))
+    frozen_clock.advance(minutes=6)
+    assert runner.invoke(args=["scheduler", "--once"]).exit_code == 0
+    assert sorted(pushed) == sorted(("order", i) for i in ids)  # before the command returned
 
 
 def test_a_serving_process_runs_the_scheduler_in_its_own_thread(app, api, menu, frozen_clock):
