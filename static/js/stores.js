@@ -35,7 +35,15 @@
   if (typeof io === "undefined") return;
   var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 2000 });
   socket.on("store", refresh);
-  socket.on("connect", function () { document.body.dataset.live = "connected"; });
-  socket.on("disconnect", function () { document.body.dataset.live = "reconnecting"; });
+  var conn = document.getElementById("conn");
+  function indicate(state, text) { // as the board's: the dot in the top bar
+    if (!conn) return;
+    conn.className = "conn conn-" + state;
+    conn.textContent = text;
+    conn.dataset.state = state;
+  }
+  socket.on("connect", function () { indicate("live", "Live"); });
+  socket.on("disconnect", function () { indicate("reconnecting", "Reconnecting…"); });
+  socket.on("connect_error", function () { indicate("reconnecting", "Reconnecting…"); });
   socket.io.on("reconnect", refresh); // what changed while the connection was down
 })();

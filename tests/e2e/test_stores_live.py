@@ -4,7 +4,7 @@ import pytest
 
 from app import users
 from app.extensions import db
-from browser import PASSWORD, browser, logged_in, remote, staff_accounts  # noqa: F401
+from browser import PASSWORD, browser, logged_in, remote, staff_accounts, wait_live  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 def open_stores(browser, live_server, username):
     page = logged_in(browser, live_server.url, username, PASSWORD, path="/stores")
     page.evaluate("() => { window.samePage = true; }")  # gone if anything reloads the page
-    page.wait_for_selector("body[data-live=connected]")
+    wait_live(page)
     return page
 
 
