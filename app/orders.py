@@ -107,10 +107,11 @@ def apply_to_rows(rows, action: Callable[[Lifecycle, object], list[Change]], *, 
     """apply() for many orders at once, in set-based statements: for an action that touches
     only `fields` of an order (the overdue flags, a thousand in one scheduler tick).
 
-    `rows` are the orders' id and `fields`, read and locked by the caller. Each goes
-    through the lifecycle as an object holding just those fields (the rule stays in the
-    lifecycle; reading any other field fails loudly); then, per chunk, one UPDATE writes
-    the fields back by primary key and one INSERT adds the audit rows (app/bulk.py).
+    `rows` hold each order's id and every field the action reads or writes, read and
+    locked by the caller; `fields` are the ones it writes. Each order goes through the
+    lifecycle as an object holding just those (the rule stays in the lifecycle; reading
+    any other field fails loudly); then, per chunk, one UPDATE writes `fields` back by
+    primary key and one INSERT adds the audit rows (app/bulk.py).
     Effects and the live push follow as in apply(). Returns how many orders changed.
     The caller commits."""
     now = clock.now()
