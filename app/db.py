@@ -57,7 +57,8 @@ def configure_engine(engine) -> None:
     A deferred transaction that reads and then writes fails with "database is locked"
     whatever the busy timeout, because SQLite cannot upgrade its read lock while another
     writer waits. BEGIN IMMEDIATE takes the write lock up front, so writers queue on the
-    busy timeout instead. GET requests (and `reading_only` blocks) only read, and stay deferred so they never wait.
+    busy timeout instead. GET requests (and `reading_only` blocks) only read, and stay
+    deferred so they never wait.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -75,4 +76,3 @@ def configure_engine(engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN" if _reads_only() else "BEGIN IMMEDIATE")
-
