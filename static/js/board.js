@@ -220,10 +220,10 @@
   // Pushes are best effort: one lost on the way (a Redis blip between processes, a process
   // killed between commit and push) would leave a card stale while the socket stays up.
   // So a visible board also reloads itself every data-catch-up-ms.
+  function catchUpMs() { return board ? +board.dataset.catchUpMs : 0; } // 0: never
   function catchUp() {
-    var every = board ? +board.dataset.catchUpMs : 0;
-    if (every > 0 && !document.hidden && !reloading && board) reloadBoard();
-    setTimeout(catchUp, every > 0 ? every : 60000);
+    if (catchUpMs() > 0 && !document.hidden && !reloading) reloadBoard();
+    setTimeout(catchUp, catchUpMs() || 60000); // looks again later: a reload may change it
   }
 
   // --- detail panel ---------------------------------------------------------------------
@@ -528,6 +528,6 @@
   showSwitches();
   if (soundOn) play(0); // learn now whether the browser blocks sound
   var socket = connect();
-  setTimeout(catchUp, board && +board.dataset.catchUpMs > 0 ? +board.dataset.catchUpMs : 60000);
+  setTimeout(catchUp, catchUpMs() || 60000);
   window.passlineBoard = { socket: socket, reload: reloadBoard, known: known };
 })();
