@@ -38,8 +38,11 @@ def flag_counts(app):
 def second_app(_database):
     """Another app object on the same database: a second scheduler, as a second process
     would run it (its own engine and connection pool)."""
+    from app import live
+
     other = make_app(_database)
     yield other
+    live.drain(other)  # its flags' cards are still being read and pushed: not into the next test
     with other.app_context():
         db.engine.dispose()
 
