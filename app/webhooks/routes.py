@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import clock, orders, stores
@@ -77,25 +77,35 @@ class Received:
         return datetime.fromtimestamp(int(float(request.headers["webhook-timestamp"])), timezone.utc)
 
     def claim(self, *, by_content: bool) -> DedupeKey | None:
-        """Insert this event's dedupe keys; return the first delivery's key if it is a duplicate."""
+        """Insert this event's dedupe keys; return the first delivery's key if it is a duplicate.
+
+        One `INSERT … ON CONFLICT DO NOTHING RETURNING`: the keys it could not insert were
+        there already (a racing delivery waits for the first one's transaction to end).
+        A delivery that is a duplicate by one key leaves none of its keys behind, so a key
+        never stands for an event that was not applied."""
         keys = [_digest("wh", self.webhook_id)]
         if by_content:
             canonical = json.dumps(self.data, sort_keys=True, separators=(",", ":"))
             keys.append(_digest("ev", self.order_id, self.kind, canonical))
-        try:
-            with db.session.begin_nested():
-                self.keys = [DedupeKey(key=k, status_code=200) for k in keys]
-                db.session.add_all(self.keys)
+        insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        now = clock.now()
+        inserted = db.session.execute(
+            insert(DedupeKey).values([{"key": k, "created_at": now, "status_code": 200} for k in keys])
+            .on_conflict_do_nothing(index_elements=["key"]).returning(DedupeKey.key)
+        ).scalars().all()
+        if len(inserted) == len(keys):
+            self.keys = keys
             return None
-        except IntegrityError:
-            self.keys = []
-            return db.session.execute(
-                select(DedupeKey).where(DedupeKey.key.in_(keys)).order_by(DedupeKey.created_at)
-            ).scalars().first()
+        self.keys = []
+        if inserted:
+            db.session.execute(delete(DedupeKey).where(DedupeKey.key.in_(inserted)))
+        return db.session.execute(
+            select(DedupeKey).where(DedupeKey.key.in_(keys)).order_by(DedupeKey.created_at)
+        ).scalars().first()
 
     def receipt(self, status: int, verdict: str, error=None, detail=None) -> WebhookReceipt:
-        for key in getattr(self, "keys", []):
-            key.status_code = status
+        if status != 200 and getattr(self, "keys", None):  # the keys were inserted as 200
+            db.session.execute(update(DedupeKey).where(DedupeKey.key.in_(self.keys)).values(status_code=status))
         # storable(): whatever was sent is kept, even U+0000 that PostgreSQL text refuses.
         receipt = WebhookReceipt(
             webhook_id=storable((self.webhook_id or "")[:255]) or None,

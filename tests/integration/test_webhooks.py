@@ -92,6 +92,26 @@ def test_the_same_event_under_another_webhook_id_is_a_duplicate_too(app, hook, s
     assert [a[0] for a in audit(app, submitted)].count("ready") == 1
 
 
+def test_a_reused_webhook_id_is_a_duplicate_and_does_not_swallow_its_event_for_later(app, hook, api, submitted):
+    """A delivery refused as a duplicate by its webhook-id leaves no key for its content:
+    the same event, sent again properly, is still applied."""
+    hook.confirm(submitted, webhook_id="msg_reused")
+    reused = hook.ready(submitted, webhook_id="msg_reused")  # another event under a used id
+    assert reused.status_code == 200 and reused.get_json()["status"] == "duplicate"
+    assert api.order(submitted)["state"] == "confirmed"
+    again = hook.ready(submitted, webhook_id="msg_fresh")
+    assert again.status_code == 200 and again.get_json()["status"] == "applied"
+    assert api.order(submitted)["state"] == "ready"
+
+
+def test_a_duplicate_is_answered_as_the_first_delivery_was(app, hook, submitted):
+    hook.cancel(submitted, webhook_id="msg_cancel")
+    refused = hook.ready(submitted, webhook_id="msg_late")
+    assert refused.status_code == 409  # ready after cancel: forbidden by the lifecycle
+    assert hook.ready(submitted, webhook_id="msg_late").status_code == 409  # its retry: the same
+    assert hook.ready(submitted, webhook_id="msg_late_again").status_code == 409  # same event, new id
+
+
 # --- 400, 401, 404, 409, 413, 422 -------------------------------------------------------
 
 def test_not_json_is_400_with_a_json_error(hook, submitted):
