@@ -17,13 +17,18 @@ def an_order(order_id, store_id, **fields):
                  payload_hash="x", version=1, created_at=AT, state_changed_at=AT, **fields)
 
 
+def a_store_with_orders(*orders: dict) -> None:
+    """Store s1 and its orders (each given as the fields beyond the defaults), flushed."""
+    store = Store(merchant_supplied_id="s1", name="S")
+    db.session.add(store)
+    db.session.flush()
+    db.session.add_all([an_order(store_id=store.id, **fields) for fields in orders])
+    db.session.flush()
+
+
 def test_rows_inserted_in_bulk_read_back_as_the_orm_writes_them(app):
     with app.app_context():
-        store = Store(merchant_supplied_id="s1", name="S")
-        db.session.add(store)
-        db.session.flush()
-        db.session.add(an_order("o1", store.id))
-        db.session.flush()
+        a_store_with_orders({"order_id": "o1"})
         orm = OrderEvent(order_id="o1", at=AT, actor="a", event="overdue", from_state="submitted",
                          to_state="submitted", implied=False, refused=False,
                          detail={"limit": "confirmation", "late_by_seconds": 61, "overdue_level": [0, 1]})
@@ -44,10 +49,7 @@ def test_rows_inserted_in_bulk_read_back_as_the_orm_writes_them(app):
 
 def test_rows_updated_in_bulk_change_only_their_columns_and_compare_with_orm_values(app):
     with app.app_context():
-        store = Store(merchant_supplied_id="s1", name="S")
-        db.session.add(store)
-        db.session.flush()
-        db.session.add_all([an_order(f"o{i}", store.id, next_alarm_at=AT + timedelta(minutes=i)) for i in range(3)])
+        a_store_with_orders(*({"order_id": f"o{i}", "next_alarm_at": AT + timedelta(minutes=i)} for i in range(3)))
         db.session.commit()
         with Writes(db.session) as writes:
             writes.update(Order.__table__, [
@@ -74,10 +76,7 @@ def test_a_bulk_write_that_fails_raises_by_the_end_of_its_block_and_the_transact
     import pytest
 
     with app.app_context():
-        store = Store(merchant_supplied_id="s1", name="S")
-        db.session.add(store)
-        db.session.flush()
-        db.session.add(an_order("o1", store.id))
+        a_store_with_orders({"order_id": "o1"})
         db.session.commit()
         with pytest.raises(Exception) as failure:  # the driver's error on PostgreSQL, SQLAlchemy's on SQLite
             with Writes(db.session) as writes:
