@@ -118,11 +118,12 @@ def apply_to_rows(rows, action: Callable[[Lifecycle, object], list[Change]], *, 
     rules = lifecycle()
     changed_ids = []
     bounds = [0, *range(FIRST_CHUNK, len(rows), CHUNK), len(rows)]
+    names = rows[0]._fields if rows else ()  # once: Row._asdict() rebuilds its keys per row
     with Writes(db.session) as writes:
         for start, end in zip(bounds, bounds[1:]):
             updates, audit = [], []
             for row in rows[start:end]:
-                order = SimpleNamespace(**row._asdict())
+                order = SimpleNamespace(**dict(zip(names, row)))
                 before = vars(order).copy()
                 changes = action(rules, order)
                 after = vars(order)
