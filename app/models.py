@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import clock
@@ -89,14 +90,21 @@ class Order(db.Model):
     __table_args__ = (
         Index("ix_orders_state_changed", "state", "state_changed_at"),
         Index("ix_orders_store_created", "store_id", "created_at"),
+        # Only orders that have a courier: a change to any other order (most flags, most
+        # webhooks) writes no entry here. Courier lookups all ask for a given courier.
+        Index("ix_orders_courier_id", "courier_id", postgresql_where=text("courier_id IS NOT NULL"),
+              sqlite_where=text("courier_id IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     state: Mapped[str] = mapped_column(String(20))  # indexed by ix_orders_state_changed
     fulfillment_type: Mapped[str] = mapped_column(String(32))
-    # The platform's order exactly as received; forwarded to OneTablet whole.
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The platform's order exactly as received (forwarded to OneTablet whole) is kept in
+    # order_payloads: written once, read by the detail page, while the order row is
+    # rewritten at every change. Off the row, each change copies a few hundred bytes
+    # instead of a kilobyte (a thousand overdue flags in one tick, every webhook).
+    payload = association_proxy("body", "payload", creator=lambda payload: OrderPayload(payload=payload))
     payload_hash: Mapped[str] = mapped_column(String(64))
     customer_first_name: Mapped[str] = mapped_column(String(255), default="")
     customer_name: Mapped[str] = mapped_column(String(512), default="")
@@ -113,7 +121,7 @@ class Order(db.Model):
     cancel_details: Mapped[Optional[str]] = mapped_column(Text)
     cancelled_by: Mapped[Optional[str]] = mapped_column(String(255))
 
-    courier_id: Mapped[Optional[int]] = mapped_column(ForeignKey("couriers.id"), index=True)
+    courier_id: Mapped[Optional[int]] = mapped_column(ForeignKey("couriers.id"))  # ix_orders_courier_id
     courier_status: Mapped[Optional[str]] = mapped_column(String(32))
 
     # Every change bumps the version; live updates carry it so browsers drop stale ones.
@@ -139,11 +147,21 @@ class Order(db.Model):
     # Set when staff open or acknowledge the order: the board stops repeating its alarm.
     acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
+    body: Mapped[OrderPayload] = relationship(cascade="all, delete-orphan")
     store: Mapped[Store] = relationship()
     courier: Mapped[Optional[Courier]] = relationship()
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", order_by="OrderEvent.id", viewonly=True
     )
+
+
+class OrderPayload(db.Model):
+    """An order as the customer app sent it (Order.payload reads and writes it)."""
+
+    __tablename__ = "order_payloads"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class OrderEvent(db.Model):
@@ -156,7 +174,7 @@ class OrderEvent(db.Model):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # reports read overdue rows by ix_order_events_overdue_at
     actor: Mapped[str] = mapped_column(String(255))  # onetablet | staff:<name> | scheduler | customer_app
     event: Mapped[str] = mapped_column(String(64))
     from_state: Mapped[Optional[str]] = mapped_column(String(20))  # NULL on creation

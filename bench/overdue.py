@@ -52,7 +52,7 @@ def run(database_url: str, orders: int = ORDERS) -> list[dict]:
 def _seed(n: int, now: datetime) -> int:
     """n open orders, alarms spread over the next hour (none due), in bulk INSERTs."""
     from app.extensions import db
-    from app.models import Order, Store
+    from app.models import Order, OrderPayload, Store
 
     store_id = db.session.execute(insert(Store).values(merchant_supplied_id=PREFIX + "store", name="Bench")
                                   .returning(Store.id)).scalar_one()
@@ -75,13 +75,14 @@ def _seed(n: int, now: datetime) -> int:
             alarm = now + timedelta(seconds=60 + i * 3600 // n)
             rows.append({
                 "id": f"{PREFIX}{i:06d}", "store_id": store_id, "state": state,
-                "fulfillment_type": "mx_fleet_delivery", "payload": payload, "payload_hash": "x" * 64,
+                "fulfillment_type": "mx_fleet_delivery", "payload_hash": "x" * 64,
                 "customer_name": "Bench Customer", "version": 1, "overdue_level": 0,
                 "created_at": entered, "state_changed_at": entered,
                 "deadline_limit": limit, "deadline_started_at": entered, "deadline_at": alarm,
                 "next_alarm_at": alarm,
             })
         db.session.execute(insert(Order), rows)
+        db.session.execute(insert(OrderPayload), [{"order_id": row["id"], "payload": payload} for row in rows])
     db.session.commit()
     _analyze()
     return store_id
@@ -108,11 +109,12 @@ def _make_due(first: int, count: int, now: datetime) -> None:
 
 def _clean(store_id: int) -> None:
     from app.extensions import db
-    from app.models import Order, OrderEvent, Store
+    from app.models import Order, OrderEvent, OrderPayload, Store
 
     db.session.rollback()
     mine = select(Order.id).where(Order.store_id == store_id)
     db.session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(mine)))
+    db.session.execute(delete(OrderPayload).where(OrderPayload.order_id.in_(mine)))
     db.session.execute(delete(Order).where(Order.store_id == store_id))
     db.session.execute(delete(Store).where(Store.id == store_id))
     db.session.commit()

@@ -92,14 +92,36 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a SQLite table (copy, drop, rename); with foreign
+            # keys enforced, dropping a table others reference fails. Off while migrating
+            # (it only takes effect outside a transaction), checked once done.
+            _pragma(connection, "foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+            broken = _pragma(connection, "foreign_key_check") if sqlite else []
+        finally:
+            if sqlite:
+                _pragma(connection, "foreign_keys=ON")
+        if broken:
+            raise RuntimeError(f"migration left rows whose foreign key points nowhere: {broken[:5]}")
+
+
+def _pragma(connection, pragma):
+    """A SQLite PRAGMA outside any transaction (app/db.py begins each one itself)."""
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        return cursor.execute("PRAGMA " + pragma).fetchall()
+    finally:
+        cursor.close()
 
 
 if context.is_offline_mode():

@@ -49,12 +49,13 @@ HOUR_WEIGHTS = [1, 0, 0, 0, 0, 0, 1, 2, 3, 4, 6, 12, 16, 12, 7, 5, 7, 12, 18, 17
 CHUNK = 20_000  # orders per transaction
 
 ORDER_COLUMNS = (
-    "id", "store_id", "state", "fulfillment_type", "payload", "payload_hash", "customer_first_name",
+    "id", "store_id", "state", "fulfillment_type", "payload_hash", "customer_first_name",
     "customer_name", "item_count", "subtotal", "tax", "total", "merchant_supplied_id", "prep_time",
     "failure_reason", "cancel_reason", "cancelled_by", "courier_id", "courier_status", "version",
     "created_at", "state_changed_at", "confirmed_at", "ready_at", "in_transit_at", "finished_at",
     "overdue_level",
 )
+PAYLOAD_COLUMNS = ("order_id", "payload")
 EVENT_COLUMNS = ("order_id", "at", "actor", "event", "from_state", "to_state", "implied", "refused", "detail")
 
 
@@ -202,7 +203,7 @@ def _payload(o: dict) -> str:
 
 
 def _order_row(o: dict, versions: int, stamp) -> tuple:
-    return (o["id"], o["store_id"], o["state"], o["fulfillment_type"], _payload(o), "seeded", "Sam", "Sam Seed",
+    return (o["id"], o["store_id"], o["state"], o["fulfillment_type"], "seeded", "Sam", "Sam Seed",
             3, 2100, 189, 2289, "R-" + o["id"], stamp(o["prep_time"]), o["failure_reason"], o["cancel_reason"],
             o["cancelled_by"], o["courier_id"], o["courier_status"], versions, stamp(o["created_at"]),
             stamp(o["finished_at"]), stamp(o["confirmed_at"]), stamp(o["ready_at"]), stamp(o["in_transit_at"]),
@@ -239,15 +240,17 @@ def _pg_stamp(value: Optional[datetime]) -> Optional[datetime]:
     return None if value is None else value.replace(tzinfo=None)
 
 
-def _write(raw, dialect: str, orders: list[tuple], events: list[tuple]) -> None:
+def _write(raw, dialect: str, orders: list[tuple], payloads: list[tuple], events: list[tuple]) -> None:
     cursor = raw.cursor()
+    tables = (("orders", ORDER_COLUMNS, orders), ("order_payloads", PAYLOAD_COLUMNS, payloads),
+              ("order_events", EVENT_COLUMNS, events))
     if dialect == "postgresql":
-        for table, columns, rows in (("orders", ORDER_COLUMNS, orders), ("order_events", EVENT_COLUMNS, events)):
+        for table, columns, rows in tables:
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
     else:
-        for table, columns, rows in (("orders", ORDER_COLUMNS, orders), ("order_events", EVENT_COLUMNS, events)):
+        for table, columns, rows in tables:
             marks = ", ".join("?" * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
     raw.commit()
@@ -271,16 +274,17 @@ def seed_history(orders: int, days: int, *, couriers: int = 60, seed: int = 1,
             raw.driver_connection.execute("PRAGMA synchronous=OFF")
             raw.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
             raw.driver_connection.execute("PRAGMA cache_size=-262144")  # 256 MiB for the indexes
-        order_rows, event_rows = [], []
+        order_rows, payload_rows, event_rows = [], [], []
         for o, events in history.orders(orders):
             order_rows.append(_order_row(o, len(events), stamp))
+            payload_rows.append((o["id"], _payload(o)))
             event_rows.extend(_event_rows(o["id"], events, stamp))
             if len(order_rows) == CHUNK:
-                _write(raw, dialect, order_rows, event_rows)
+                _write(raw, dialect, order_rows, payload_rows, event_rows)
                 written_events += len(event_rows)
-                order_rows, event_rows = [], []
+                order_rows, payload_rows, event_rows = [], [], []
         if order_rows:
-            _write(raw, dialect, order_rows, event_rows)
+            _write(raw, dialect, order_rows, payload_rows, event_rows)
             written_events += len(event_rows)
     finally:
         if dialect == "sqlite":

@@ -107,7 +107,7 @@ def test_flask_demo_comes_alive_with_a_login_and_orders_and_stops_on_ctrl_c(tmp_
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {PLATFORM_KEY}"}
     try:
-        first_order = wait_for(lambda: re.search(r"order (\S+):", output()), timeout=60)
+        first_order = wait_for(lambda: re.search(r"^  order (\S+):", output(), re.M), timeout=60)
         assert first_order, output()
         order_url = f"{base}/api/orders/{first_order.group(1)}"
         assert wait_for(lambda: requests.get(order_url, headers=headers, timeout=5).json()["state"] in TERMINAL,
