@@ -16,6 +16,11 @@ from . import clock
 from .db import UTCDateTime
 from .extensions import db
 
+def _now():
+    """clock.now looked up at each insert, so a test that sets the clock moves defaults too."""
+    return clock.now()
+
+
 ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite only autoincrements INTEGER
 OVERDUE_EVENTS = "event IN ('overdue', 'overdue_escalated')"  # the scheduler's audit rows
 
@@ -33,8 +38,8 @@ class Store(db.Model):
     # Webhook timestamp of the last status applied: an older one arriving late is ignored.
     status_as_of: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     menu_as_of: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)
 
     items: Mapped[list[MenuItem]] = relationship(
         back_populates="store", cascade="all, delete-orphan", order_by="MenuItem.position"
@@ -67,7 +72,7 @@ class Courier(db.Model):
     name: Mapped[str] = mapped_column(String(255))
     phone: Mapped[str] = mapped_column(String(64), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
     @property
     def first_name(self) -> str:
@@ -82,7 +87,7 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))  # dispatcher | manager | admin
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
 
 class Order(db.Model):
@@ -127,8 +132,8 @@ class Order(db.Model):
     # Every change bumps the version; live updates carry it so browsers drop stale ones.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     ready_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     in_transit_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -195,7 +200,7 @@ class DedupeKey(db.Model):
     __tablename__ = "dedupe_keys"
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)  # for retention
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)  # for retention
     # The HTTP status the first delivery got, so a duplicate is answered the same way.
     status_code: Mapped[int] = mapped_column(Integer, default=200)
 
@@ -207,7 +212,7 @@ class WebhookReceipt(db.Model):
     __table_args__ = (Index("ix_webhook_receipts_order_received", "order_id", "received_at"),)
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
     webhook_id: Mapped[Optional[str]] = mapped_column(String(255), index=True)
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(1024))
@@ -230,7 +235,7 @@ class OutboxMessage(db.Model):
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     target: Mapped[str] = mapped_column(String(20))  # onetablet | customer
     kind: Mapped[str] = mapped_column(String(64))  # create_order | delivery_status | cancel | notify
     order_id: Mapped[Optional[str]] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -240,7 +245,7 @@ class OutboxMessage(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     locked_by: Mapped[Optional[str]] = mapped_column(String(64))
     locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_status_code: Mapped[Optional[int]] = mapped_column(Integer)
@@ -260,7 +265,7 @@ class Refund(db.Model):
     amount: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | processed
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     processed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     processed_by: Mapped[Optional[str]] = mapped_column(String(255))
 

@@ -1,7 +1,5 @@
 """Retention (app/retention.py): dedupe keys older than DEDUPE_KEEP_DAYS are pruned by the
 scheduler, and a delivery replayed after that is still applied once."""
-from datetime import timedelta
-
 from sqlalchemy import func, select
 
 from app import retention
@@ -14,17 +12,10 @@ def keys(app) -> int:
         return db.session.execute(select(func.count()).select_from(DedupeKey)).scalar_one()
 
 
-def age_every_key(app, days: float) -> None:
-    with app.app_context():
-        for key in db.session.execute(select(DedupeKey)).scalars():
-            key.created_at -= timedelta(days=days)
-        db.session.commit()
-
-
-def test_keys_past_the_window_are_pruned_and_newer_ones_kept(app, hook, submitted, monkeypatch):
+def test_keys_past_the_window_are_pruned_and_newer_ones_kept(app, hook, submitted, frozen_clock, monkeypatch):
     assert hook.confirm(submitted).status_code == 200
     old = keys(app)  # the menu webhook's, and the confirmation's webhook-id and content keys
-    age_every_key(app, days=30.01)
+    frozen_clock.advance(days=30.01)
     assert hook.ready(submitted).status_code == 200
     monkeypatch.setattr(retention, "BATCH", 1)  # several batches, each its own transaction
     with app.app_context():
@@ -32,9 +23,9 @@ def test_keys_past_the_window_are_pruned_and_newer_ones_kept(app, hook, submitte
     assert keys(app) == 2  # the ready's, just received
 
 
-def test_a_delivery_replayed_after_its_keys_were_pruned_changes_nothing(app, hook, api, submitted):
+def test_a_delivery_replayed_after_its_keys_were_pruned_changes_nothing(app, hook, api, submitted, frozen_clock):
     assert hook.confirm(submitted, webhook_id="msg_replayed").status_code == 200
-    age_every_key(app, days=31)
+    frozen_clock.advance(days=31)
     with app.app_context():
         retention.prune_dedupe_keys()
     assert keys(app) == 0
@@ -44,10 +35,10 @@ def test_a_delivery_replayed_after_its_keys_were_pruned_changes_nothing(app, hoo
     assert [e["event"] for e in timeline if e["actor"] == "onetablet"] == ["confirmed"]
 
 
-def test_the_scheduler_runs_retention_with_the_overdue_check(app, runner, hook, submitted):
+def test_the_scheduler_runs_retention_with_the_overdue_check(app, runner, hook, submitted, frozen_clock):
     assert hook.confirm(submitted).status_code == 200
     old = keys(app)
-    age_every_key(app, days=31)
+    frozen_clock.advance(days=31)
     result = runner.invoke(args=["scheduler", "--once"])
     assert result.exit_code == 0 and f"retention: {old} dedupe key(s) pruned" in result.output
     assert keys(app) == 0
