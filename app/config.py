@@ -56,6 +56,7 @@ def from_environment(instance_path: str) -> dict:
         "BOARD_CATCH_UP_SECONDS": float(env("BOARD_CATCH_UP_SECONDS") or 60),
         # Webhook dedupe keys are kept this long (app/retention.py), pruned this often.
         "DEDUPE_KEEP_DAYS": float(env("DEDUPE_KEEP_DAYS") or 30),
+        "RECEIPTS_KEEP_DAYS": float(env("RECEIPTS_KEEP_DAYS") or 0),  # 0: the webhook log is kept
         "RETENTION_CHECK_SECONDS": float(env("RETENTION_CHECK_SECONDS") or 3600),
         # Which background services this process runs: "auto" starts them when the
         # process serves (flask run / gunicorn); "off" leaves them to other processes.

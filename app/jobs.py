@@ -36,8 +36,7 @@ class Job:
 
 def jobs(app) -> list[Job]:
     return [Job("overdue", overdue.tick, app.config["OVERDUE_CHECK_SECONDS"], "{} order(s) changed"),
-            Job("retention", retention.prune_dedupe_keys, app.config["RETENTION_CHECK_SECONDS"],
-                "{} dedupe key(s) pruned")]
+            Job("retention", retention.run, app.config["RETENTION_CHECK_SECONDS"], "{}")]
 
 
 def run_once(app, job: Job):

@@ -1,14 +1,18 @@
-"""Retention: dedupe keys are pruned once no delivery can still repeat them.
+"""Retention: what Passline deletes once it is old enough, in short batches.
 
-Every webhook leaves two keys in `dedupe_keys` (its webhook-id and its content), and the
-table would otherwise grow by millions of rows a year. Past DEDUPE_KEEP_DAYS a repeat is
-no longer a retry of a delivery but a replay, and the lifecycle already answers a replayed
-order event with "nothing new" (a repeated event adds nothing), while store events older
-than the stored state are ignored by their timestamp. Webhook receipts are the webhook log
-(what OneTablet told us) and are kept.
+- Webhook dedupe keys, after DEDUPE_KEEP_DAYS (30). Every webhook leaves two keys (its
+  webhook-id and its content), millions of rows a year. Past the window a repeat is no
+  longer a retry of a delivery but a replay, and the lifecycle already answers a replayed
+  order event with "nothing new" (a repeated event adds nothing), while store events older
+  than the stored state are ignored by their timestamp.
+- Webhook receipts (the /webhooks log: what OneTablet told us, raw), after
+  RECEIPTS_KEEP_DAYS, only when it is set: 0, the default, keeps them all. They are the
+  record an operator reads in a dispute, so deleting them is the operator's choice. The
+  orders' own audit trail is never pruned.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -17,22 +21,49 @@ from sqlalchemy import delete, select
 
 from . import clock
 from .extensions import db
-from .models import DedupeKey
+from .models import DedupeKey, WebhookReceipt
 
-# Keys deleted per transaction: short transactions, so webhooks never queue behind one.
+# Rows deleted per transaction: short transactions, so webhooks never queue behind one.
 BATCH = 5_000
-# Batches per run at most (a bounded loop): what is left waits for the next run.
+# Batches per table and run at most (a bounded loop): what is left waits for the next run.
 MAX_BATCHES = 100
+
+
+@dataclass(frozen=True)
+class Pruned:
+    dedupe_keys: int
+    receipts: int
+
+    def __str__(self) -> str:
+        return f"{self.dedupe_keys} dedupe key(s), {self.receipts} webhook receipt(s) pruned"
+
+
+def run(now: Optional[datetime] = None) -> Pruned:
+    """The scheduler's retention job."""
+    now = now or clock.now()
+    return Pruned(prune_dedupe_keys(now), prune_receipts(now))
 
 
 def prune_dedupe_keys(now: Optional[datetime] = None) -> int:
     """Delete the keys older than DEDUPE_KEEP_DAYS; return how many."""
-    now = now or clock.now()
-    cutoff = now - timedelta(days=current_app.config["DEDUPE_KEEP_DAYS"])
+    days = current_app.config["DEDUPE_KEEP_DAYS"]
+    return _prune(DedupeKey.key, DedupeKey.created_at, (now or clock.now()) - timedelta(days=days))
+
+
+def prune_receipts(now: Optional[datetime] = None) -> int:
+    """Delete the receipts older than RECEIPTS_KEEP_DAYS (none when it is 0)."""
+    days = current_app.config["RECEIPTS_KEEP_DAYS"]
+    if not days:
+        return 0
+    return _prune(WebhookReceipt.id, WebhookReceipt.received_at, (now or clock.now()) - timedelta(days=days))
+
+
+def _prune(key, stamp, cutoff: datetime) -> int:
+    """Delete the rows whose `stamp` is before `cutoff` (an indexed column), by `key`."""
     removed = 0
     for _ in range(MAX_BATCHES):
-        oldest = select(DedupeKey.key).where(DedupeKey.created_at < cutoff).limit(BATCH)
-        count = db.session.execute(delete(DedupeKey).where(DedupeKey.key.in_(oldest))).rowcount
+        oldest = select(key).where(stamp < cutoff).limit(BATCH)
+        count = db.session.execute(delete(key.table).where(key.in_(oldest))).rowcount
         db.session.commit()
         removed += count
         if count < BATCH:

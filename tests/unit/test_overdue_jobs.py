@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 def test_the_overdue_job_runs_every_OVERDUE_CHECK_SECONDS_and_retention_every_RETENTION_CHECK_SECONDS():
     found = jobs.jobs(FakeApp(OVERDUE_CHECK_SECONDS=7.5, RETENTION_CHECK_SECONDS=600))
     assert [(j.name, j.run, j.seconds) for j in found] == [
-        ("overdue", overdue.tick, 7.5), ("retention", retention.prune_dedupe_keys, 600)]
+        ("overdue", overdue.tick, 7.5), ("retention", retention.run, 600)]
 
 
 def test_the_scheduler_never_runs_a_job_twice_at_once_and_collapses_missed_runs():
