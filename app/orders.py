@@ -9,6 +9,7 @@ from typing import Callable, Optional
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from . import clock, effects, live
 from .bulk import Writes
@@ -35,9 +36,12 @@ def lifecycle() -> Lifecycle:
 
 def get_for_update(order_id: str) -> Optional[Order]:
     """Load an order and lock its row (PostgreSQL), so concurrent events on one order
-    apply one after the other. SQLite's BEGIN IMMEDIATE already serialises writers."""
+    apply one after the other. SQLite's BEGIN IMMEDIATE already serialises writers.
+    Its store comes in the same query (the changed order's card shows it), unlocked: a
+    lock on the store would queue every event of that store behind one another."""
     return db.session.execute(
-        select(Order).where(Order.id == order_id).with_for_update()
+        select(Order).where(Order.id == order_id)
+        .options(joinedload(Order.store, innerjoin=True)).with_for_update(of=Order)
     ).scalar_one_or_none()
 
 
