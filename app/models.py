@@ -16,6 +16,7 @@ from . import clock
 from .db import UTCDateTime
 from .extensions import db
 
+
 def _now():
     """clock.now looked up at each insert, so a test that sets the clock moves defaults too."""
     return clock.now()
