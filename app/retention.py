@@ -46,20 +46,19 @@ def run(now: Optional[datetime] = None) -> Pruned:
 
 def prune_dedupe_keys(now: Optional[datetime] = None) -> int:
     """Delete the keys older than DEDUPE_KEEP_DAYS; return how many."""
-    days = current_app.config["DEDUPE_KEEP_DAYS"]
-    return _prune(DedupeKey.key, DedupeKey.created_at, (now or clock.now()) - timedelta(days=days))
+    return _prune(DedupeKey.key, DedupeKey.created_at, current_app.config["DEDUPE_KEEP_DAYS"], now)
 
 
 def prune_receipts(now: Optional[datetime] = None) -> int:
     """Delete the receipts older than RECEIPTS_KEEP_DAYS (none when it is 0)."""
     days = current_app.config["RECEIPTS_KEEP_DAYS"]
-    if not days:
-        return 0
-    return _prune(WebhookReceipt.id, WebhookReceipt.received_at, (now or clock.now()) - timedelta(days=days))
+    return _prune(WebhookReceipt.id, WebhookReceipt.received_at, days, now) if days else 0
 
 
-def _prune(key, stamp, cutoff: datetime) -> int:
-    """Delete the rows whose `stamp` is before `cutoff` (an indexed column), by `key`."""
+def _prune(key, stamp, keep_days: float, now: Optional[datetime]) -> int:
+    """Delete, by `key`, the rows whose `stamp` (an indexed column) is older than
+    `keep_days` before `now`; return how many."""
+    cutoff = (now or clock.now()) - timedelta(days=keep_days)
     removed = 0
     for _ in range(MAX_BATCHES):
         oldest = select(key).where(stamp < cutoff).limit(BATCH)
