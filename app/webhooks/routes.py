@@ -89,9 +89,12 @@ class Received:
             keys.append(_digest("ev", self.order_id, self.kind, canonical))
         insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
         now = clock.now()
+        # The keys go as parameters of one fixed statement (SQLAlchemy's "insertmanyvalues"
+        # batches them into one INSERT): its SQL is compiled once and cached, where
+        # .values([...]) would compile a new statement on every webhook.
         inserted = db.session.execute(
-            insert(DedupeKey).values([{"key": k, "created_at": now, "status_code": 200} for k in keys])
-            .on_conflict_do_nothing(index_elements=["key"]).returning(DedupeKey.key)
+            insert(DedupeKey).on_conflict_do_nothing(index_elements=["key"]).returning(DedupeKey.key),
+            [{"key": k, "created_at": now, "status_code": 200} for k in keys],
         ).scalars().all()
         if len(inserted) == len(keys):
             self.keys = keys
