@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, orders, stores
+from ..bodies import loads, raw_body
 from ..extensions import csrf, db
 from ..models import Order
 from ..validation import describe, has_nul, problems
@@ -97,9 +98,8 @@ def openapi():
 
 
 def _json_body():
-    raw = request.get_data(cache=True)
     try:
-        data = json.loads(raw)
+        data = loads(raw_body())
     except (ValueError, RecursionError) as error:
         raise ApiError(400, "not_json", f"the body is not valid JSON: {error}") from None
     if not isinstance(data, dict):
