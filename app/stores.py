@@ -51,13 +51,16 @@ def set_status(store: Store, *, is_active: bool, reason, resume_at, sent_at: dat
     return True
 
 
-def unknown_items(store: Store, ids: list[str]) -> list[str]:
-    known = {item.merchant_supplied_id for item in store.items}
-    return [i for i in ids if i not in known]
-
-
 def set_availability(store: Store, changes: dict[str, bool], *, sent_at: datetime) -> list[str]:
-    """86 items or bring them back; returns the ids that changed."""
+    """86 items or bring them back; returns the ids that changed.
+
+    An item not on the store's menu (none pushed yet, or the restaurant's menu is ahead of
+    ours) is remembered off the menu with its availability: orders cannot name it, and the
+    menu push that brings it keeps the 86. The known items of the same call apply anyway:
+    an 86 is the kitchen saying it cannot cook something, never to be dropped."""
+    known = {item.merchant_supplied_id for item in store.items}
+    for merchant_supplied_id in changes.keys() - known:
+        store.items.append(MenuItem(merchant_supplied_id=merchant_supplied_id, on_menu=False, is_available=True))
     changed = []
     for item in store.items:
         if item.merchant_supplied_id in changes and _newer(item.availability_as_of, sent_at):

@@ -20,7 +20,7 @@ def field_path(loc) -> str:
 
 def problems(error: ValidationError) -> list[dict]:
     return [
-        {"field": field_path(e["loc"]), "message": e["msg"]}
+        {"field": field_path(e["loc"]), "message": e["msg"].removeprefix("Value error, ")}
         for e in error.errors(include_url=False, include_input=False)
     ]
 

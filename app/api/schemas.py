@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator,
+                      model_validator)
 
 from ..validation import IsoDateTime
 
 Cents = Field(ge=0, le=100_000_000)
+WEBHOOK_SUFFIXES = ("/cancellation", "/events/order_ready_for_pickup")  # app/webhooks/routes.py
 
 
 class Open(BaseModel):
@@ -47,21 +49,38 @@ class NewOrder(Open):
     consumer: Consumer
     subtotal: StrictInt = Cents
     tax: StrictInt = Cents
-    is_pickup: StrictBool = False
+    # Either may be left out: it then follows the other (null is refused: not a boolean).
+    is_pickup: StrictBool = Field(default=None, json_schema_extra={"default": False})
     fulfillment_type: Optional[Literal["pickup", "dx_delivery", "mx_fleet_delivery"]] = None
     estimated_pickup_time: Optional[IsoDateTime] = None
     categories: list[Category] = Field(min_length=1, max_length=100)
+
+    @field_validator("id")
+    @classmethod
+    def _usable_id(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        # OneTablet's webhooks put the id in their path, and a server decodes %2F before
+        # routing: PATCH /orders/x/cancellation would be order x's cancellation.
+        if value.endswith(WEBHOOK_SUFFIXES):
+            raise ValueError(f"must not end with {' or '.join(WEBHOOK_SUFFIXES)}: "
+                             "OneTablet's webhook paths could not tell it apart")
+        return value
+
+    @field_validator("fulfillment_type")
+    @classmethod
+    def _agrees_with_is_pickup(cls, value, info):
+        is_pickup = info.data.get("is_pickup")  # None: not sent (or refused already)
+        if value is not None and is_pickup is not None and (value == "pickup") != is_pickup:
+            raise ValueError(f"{value!r} contradicts is_pickup: {str(is_pickup).lower()}")
+        return value
 
     @model_validator(mode="after")
     def _fulfillment(self):
         if self.fulfillment_type is None:
             self.fulfillment_type = "pickup" if self.is_pickup else "mx_fleet_delivery"
-        elif (self.fulfillment_type == "pickup") != self.is_pickup:
-            raise ValueError(
-                f"fulfillment_type {self.fulfillment_type!r} contradicts is_pickup={self.is_pickup}"
-            )
-        if not self.id.strip():
-            raise ValueError("id must not be blank")
+        if self.is_pickup is None:
+            self.is_pickup = self.fulfillment_type == "pickup"
         return self
 
     def items(self):

@@ -482,7 +482,7 @@ def _order_problem(body: dict) -> Optional[str]:
         value = body.get(money)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             return f"{money} must be integer cents >= 0"
-    if not isinstance(body.get("is_pickup"), bool):
+    if "is_pickup" in body and not isinstance(body["is_pickup"], bool):  # absent: fulfillment_type says
         return "is_pickup must be a boolean"
     categories = body.get("categories")
     if not isinstance(categories, list) or not categories:

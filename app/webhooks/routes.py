@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import clock, orders, stores
+from ..bodies import loads, raw_body
 from ..extensions import db
 from ..models import DedupeKey, WebhookReceipt
 from ..validation import describe, has_nul, storable
@@ -42,7 +43,7 @@ class Received:
         self.webhook_id = request.headers.get("webhook-id")
         self.data = None
         try:
-            self.raw = request.get_data(cache=True)
+            self.raw = raw_body()
         except RequestEntityTooLarge:
             self.raw = b""
             raise Refusal(413, "too_large", "the body is over the 1 MiB limit") from None
@@ -59,7 +60,7 @@ class Received:
         except BadSignature as error:
             raise Refusal(401, "bad_signature", f"signature check failed: {error}") from None
         try:
-            self.data = json.loads(self.raw)
+            self.data = loads(self.raw)
         except (ValueError, RecursionError) as error:
             raise Refusal(400, "not_json", f"the body is not valid JSON: {error}") from None
         if not isinstance(self.data, dict):
@@ -163,8 +164,11 @@ def _order_event(received: Received, action, event: str):
         raise Refusal(404, "unknown_order", f"no order with id {received.order_id!r}")
     first = received.claim(by_content=True)
     if first is not None:
-        return _answer(received, first.status_code, "duplicate", None,
-                       "already received; applied once")
+        if first.status_code == 200:
+            return _answer(received, 200, "duplicate", None, "already received; applied once")
+        # The same answer as the first delivery got, as an error body: it was not applied.
+        return _answer(received, first.status_code, "duplicate", "duplicate",
+                       f"already received, and refused then ({first.status_code}): not applied")
     outcome = orders.apply(order, action, actor=ACTOR, event=event, payload=received.data)
     if outcome.refused:
         return _answer(received, 409, "refused", "forbidden", outcome.refused)
@@ -243,15 +247,15 @@ def store_items(store_ref):
         store = stores.get(store_ref, lock=True)
         if store is None:
             raise Refusal(404, "unknown_store", f"no store with merchant_supplied_id {store_ref!r}")
-        unknown = stores.unknown_items(store, [i.merchant_supplied_id for i in body.items])
-        if unknown:
-            raise Refusal(404, "unknown_item", f"not on this store's menu: {', '.join(unknown[:20])}")
         if received.claim(by_content=False) is not None:
             return _answer(received, 200, "duplicate", None, "already received; applied once")
         wanted = {i.merchant_supplied_id: i.is_available for i in body.items}
+        off_menu = sorted(wanted.keys() - {item.merchant_supplied_id for item in store.items if item.on_menu})
         changed = stores.set_availability(store, wanted, sent_at=received.sent_at)
-        return _answer(received, 200, "applied" if changed else "duplicate", None,
-                       f"{len(changed)} item(s) changed")
+        detail = f"{len(changed)} item(s) changed"
+        if off_menu:
+            detail += f"; not on this store's menu, kept for when it is: {', '.join(off_menu[:20])}"
+        return _answer(received, 200, "applied" if changed else "duplicate", None, detail)
 
     return _handle("store_items", schemas.StoreItems, apply, store_ref=store_ref)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
 
 from ..lifecycle import CANCEL_REASONS
 from ..validation import IsoDateTime
@@ -23,11 +23,16 @@ class OrderConfirmation(Body):
     prep_time: Optional[Union[StrictInt, IsoDateTime]] = None
     failure_reason: Optional[StrictStr] = Field(default=None, max_length=2000)
 
-    @field_validator("prep_time")
+    @field_validator("prep_time", mode="wrap")
     @classmethod
-    def _prep_time(cls, value):
+    def _prep_time(cls, value, handler):
+        try:
+            value = handler(value)
+        except ValidationError:  # one error that says what fits, not one per member of the Union
+            raise ValueError("must be minutes (an integer) or an ISO 8601 date-time, "
+                             "e.g. 2024-01-15T18:30:00Z") from None
         if isinstance(value, int) and not 0 <= value <= 24 * 60:
-            raise ValueError("prep_time in minutes must be between 0 and 1440")
+            raise ValueError("in minutes, must be between 0 and 1440 (a day)")
         return value
 
 

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 from app.extensions import db
 from app.models import MenuItem, Store
+from tests.conftest import order_body
 
 
 def store(app, ref="store-1"):
@@ -32,10 +33,24 @@ def test_86_an_item_and_bring_it_back(app, hook, menu):
     assert store(app)[2]["fries"][0] is True
 
 
-def test_unknown_items_are_404_and_change_nothing(app, hook, menu):
+def test_an_86_naming_items_not_on_the_menu_still_86s_the_others(app, hook, menu):
     response = hook.items(menu, {"fries": False, "caviar": False})
-    assert response.status_code == 404 and "caviar" in response.get_json()["detail"]
-    assert store(app)[2]["fries"][0] is True
+    assert response.status_code == 200 and "not on this store's menu" in response.get_json()["detail"]
+    assert "caviar" in response.get_json()["detail"]
+    items = store(app)[2]
+    assert items["fries"] == (False, True, 450)
+    assert items["caviar"][:2] == (False, False)  # remembered off the menu: not orderable
+
+
+def test_an_86_before_the_menu_holds_once_the_menu_brings_the_item(app, hook, api, menu):
+    hook.items(menu, {"shake": False})
+    new_menu = [{"name": "Mains", "items": [{"merchant_supplied_id": "burger", "name": "Burger", "price": 1200},
+                                            {"merchant_supplied_id": "shake", "name": "Shake", "price": 600}]}]
+    assert hook.menu(menu, new_menu).status_code == 200
+    assert store(app)[2]["shake"] == (False, True, 600)
+    body = order_body()
+    body["categories"][0]["items"] = [{"merchant_supplied_id": "shake", "quantity": 1, "price": 600}]
+    assert api.create(body).status_code == 409  # item_unavailable
 
 
 def test_a_new_menu_replaces_the_old_and_keeps_86s(app, hook, menu):

@@ -181,6 +181,25 @@ def test_rejection_after_confirmation_is_409(hook, submitted):
     assert hook.reject(submitted).status_code == 409
 
 
+def test_a_forbidden_event_sent_again_gets_the_same_refusal_as_an_error(app, hook, api, submitted):
+    hook.confirm(submitted)
+    first = hook.reject(submitted)
+    again = hook.reject(submitted)  # the same content under a new webhook-id
+    assert first.status_code == again.status_code == 409
+    assert again.get_json()["error"] == "duplicate" and "not applied" in again.get_json()["detail"]
+    assert api.order(submitted)["state"] == "confirmed"
+    assert receipts(app)[-1][1:3] == ("duplicate", 409)
+
+
+def test_nan_and_infinity_are_not_json(app, hook, api, submitted):
+    for constant in (b"NaN", b"Infinity", b"-Infinity"):
+        body = b'{"merchant_supplied_id": "R1", "order_status": "success", "extra": ' + constant + b"}"
+        response = hook.send("PATCH", f"/orders/{submitted}", body)
+        assert response.status_code == 400 and response.get_json()["error"] == "not_json"
+        assert constant.lstrip(b"-").decode() in response.get_json()["detail"]
+    assert api.order(submitted)["state"] == "submitted"
+
+
 def test_a_body_over_one_mebibyte_is_413(app, hook, submitted):
     body = json.dumps({"merchant_supplied_id": "R" * (1024 * 1024), "order_status": "success"})
     response = hook.send("PATCH", f"/orders/{submitted}", body)
@@ -205,8 +224,15 @@ def test_json_that_breaks_the_schema_is_422_naming_the_field(app, hook, api, sub
     response = hook.send(method, path.format(id=submitted), body)
     assert response.status_code == 422, response.get_json()
     error = response.get_json()
-    assert error["error"] == "invalid_payload" and field in error["detail"]
+    assert error["error"] == "invalid_payload" and error["detail"].startswith(field + ": ")
+    assert "Value error" not in error["detail"] and "function-" not in error["detail"]  # for a person
     assert api.order(submitted)["state"] == "submitted"
+
+
+def test_a_prep_time_that_is_neither_minutes_nor_a_time_gets_one_plain_message(hook, submitted):
+    response = hook.confirm(submitted, prep_time="soon")
+    assert response.get_json()["detail"] == (
+        "prep_time: must be minutes (an integer) or an ISO 8601 date-time, e.g. 2024-01-15T18:30:00Z")
 
 
 def test_menu_with_an_item_twice_is_422(hook):
