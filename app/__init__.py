@@ -23,6 +23,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    if app.config.get("CUSTOMER_WEBHOOK_URL") and not app.config.get("CUSTOMER_WEBHOOK_SECRET"):
+        app.logger.warning("CUSTOMER_WEBHOOK_SECRET is not set: customer notifications go out "
+                           "unsigned (PASSLINE_ENV=production refuses to start so)")
 
     _init_extensions(app)
     _register_blueprints(app)

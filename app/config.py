@@ -34,6 +34,11 @@ def from_environment(instance_path: str) -> dict:
         if production:
             raise RuntimeError("SECRET_KEY must be set when PASSLINE_ENV=production")
         secret_key = secrets.token_hex(32)  # sessions last until the next start in dev
+    if production and env("CUSTOMER_WEBHOOK_URL") and not env("CUSTOMER_WEBHOOK_SECRET"):
+        # SPEC §4: customer notifications are signed; the customer app's secret is its own,
+        # never OneTablet's (a shared one would let either forge the other's webhooks).
+        raise RuntimeError("CUSTOMER_WEBHOOK_SECRET must be set when CUSTOMER_WEBHOOK_URL is "
+                           "and PASSLINE_ENV=production: customer notifications are signed with it")
     return {
         "PASSLINE_ENV": "production" if production else "development",
         "SECRET_KEY": secret_key,

@@ -233,6 +233,15 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch, _database
         create_app({"SQLALCHEMY_DATABASE_URI": _database, "TESTING": True})
 
 
+def test_production_refuses_to_send_customer_notifications_unsigned(production, monkeypatch, _database):
+    monkeypatch.setenv("CUSTOMER_WEBHOOK_URL", "http://127.0.0.1:9/customer")
+    monkeypatch.delenv("CUSTOMER_WEBHOOK_SECRET", raising=False)
+    with pytest.raises(RuntimeError, match="CUSTOMER_WEBHOOK_SECRET"):
+        create_app({"SQLALCHEMY_DATABASE_URI": _database, "TESTING": True})
+    monkeypatch.setenv("CUSTOMER_WEBHOOK_SECRET", "whsec_" + "QUJD" * 8)
+    assert create_app({"SQLALCHEMY_DATABASE_URI": _database, "TESTING": True}).config["CUSTOMER_WEBHOOK_SECRET"]
+
+
 def test_development_cookies_are_still_httponly_and_lax(app):
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
