@@ -55,7 +55,7 @@ def picked_up(order_id: str, *, actor: str):
 
 
 def override(order_id: str, *, to_state: str, reason: str, actor: str):
-    return _run(order_id, lambda lc, o: lc.override(o, now=clock.now(), to_state=to_state, reason=reason),
+    return _run(order_id, lambda lc, o: lc.override(o, now=clock.now(), to_state=to_state, reason=reason, by=actor),
                 actor=actor, event="override", payload={"to_state": to_state, "reason": reason})
 
 

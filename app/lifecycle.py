@@ -215,14 +215,19 @@ class Lifecycle:
             raise Forbidden("the restaurant has not confirmed the order yet")
         return self._done(order, self._advance(order, COMPLETED, now, "picked_up"))
 
-    def override(self, order, *, now, to_state: str, reason: str) -> list[Change]:
-        """A manager moves the order by hand, past every rule, with a reason."""
+    def override(self, order, *, now, to_state: str, reason: str, by: str) -> list[Change]:
+        """A manager moves the order by hand, past every rule, with a reason. Cancelling
+        this way is a staff cancellation (reason OTHER, the manager's words as details)."""
         if to_state not in STATES:
             raise Forbidden(f"unknown state {to_state!r}")
         if not (reason or "").strip():
             raise Forbidden("an override needs a reason")
         if to_state == order.state:
             raise Forbidden(f"order is already {to_state}")
+        if to_state == CANCELLED:
+            order.cancel_reason, order.cancel_details, order.cancelled_by = "OTHER", reason.strip(), by
+        elif order.state == CANCELLED:  # reopened: the cancellation no longer stands
+            order.cancel_reason = order.cancel_details = order.cancelled_by = None
         change = self._move(order, to_state, now, "override", detail={"reason": reason.strip()})
         return self._done(order, [change])
 
@@ -277,7 +282,9 @@ class Lifecycle:
         order.state = to_state
         order.state_changed_at = now
         stamp = {CONFIRMED: "confirmed_at", READY: "ready_at", IN_TRANSIT: "in_transit_at"}.get(to_state)
-        if stamp and getattr(order, stamp) is None:
+        # An implied step happened at no known time: stamping it `now` would give the
+        # reports a made-up 0-minute step (they leave an unstamped step out).
+        if stamp and not implied and getattr(order, stamp) is None:
             setattr(order, stamp, now)
         order.finished_at = now if to_state in TERMINAL else None
         self._set_deadline(order)

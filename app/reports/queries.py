@@ -307,7 +307,8 @@ class Report:
     def _counts(self, group, sums):
         c = self.stamps.c
         g = self.groups[group] if group else literal_column("NULL")
-        stmt = select(g.label("g"), func.count().label("orders"), *[func.sum(c[s]).label(s) for s in sums])
+        stmt = (select(g.label("g"), func.count().label("orders"), *[func.sum(c[s]).label(s) for s in sums])
+                .select_from(self.stamps))  # ungrouped, SQLite would otherwise count one row of nothing
         return stmt.group_by(g) if group else stmt
 
     def _stats_postgresql(self, measures, group, sums):

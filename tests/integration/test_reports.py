@@ -477,3 +477,13 @@ def test_a_long_rejection_reason_is_reported_whole(app, client, manager):
         db.session.add(_order("r1", "nyc", "2026-11-20 12:00", "pickup", "rejected", ends=2, failure_reason=reason))
         db.session.commit()
     assert body(page_tables(client, **RANGE)["rejections"]) == [[reason.strip(), "1", "100.0%"]]
+
+
+def test_an_ungrouped_count_counts_every_order_in_the_report(app, history):
+    from app.reports.filters import parse
+    from app.reports.queries import Guide, Report
+
+    with app.test_request_context():
+        with Report(parse(RANGE), Guide.from_config(app.config)) as report:
+            assert report.stats(["end_to_end"])[None]["orders"] == 11  # as the summary says
+        db.session.rollback()

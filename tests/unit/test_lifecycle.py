@@ -79,7 +79,8 @@ def test_ready_before_confirmation_implies_confirmed():
     changes = L.ready(order, now=T0, merchant_supplied_id="R1")
     assert [(c.event, c.to_state, c.implied) for c in changes] == [
         ("confirmed", "confirmed", True), ("ready", "ready", False)]
-    assert order.state == lc.READY and order.confirmed_at == T0
+    assert order.state == lc.READY and order.ready_at == T0
+    assert order.confirmed_at is None  # no known time: the reports leave the step out, not 0 minutes
 
 
 def test_late_confirmation_records_prep_time_without_moving_back():
@@ -126,10 +127,19 @@ def test_manager_override_moves_a_terminal_order_with_a_reason():
     order = new_order()
     L.cancel(order, now=T0, reason="OTHER", by="staff:ann")
     with pytest.raises(Forbidden):
-        L.override(order, now=T0, to_state=lc.CONFIRMED, reason=" ")
-    [change] = L.override(order, now=T0, to_state=lc.CONFIRMED, reason="cancelled by mistake")
+        L.override(order, now=T0, to_state=lc.CONFIRMED, reason=" ", by="staff:mia")
+    [change] = L.override(order, now=T0, to_state=lc.CONFIRMED, reason="cancelled by mistake", by="staff:mia")
     assert (change.event, change.from_state, change.to_state) == ("override", "cancelled", "confirmed")
     assert order.deadline_limit == "preparation"
+    assert (order.cancel_reason, order.cancelled_by) == (None, None)  # the cancellation no longer stands
+
+
+def test_a_manager_cancelling_by_override_is_a_staff_cancellation():
+    order = new_order()
+    L.ready(order, now=T0)
+    L.override(order, now=T0, to_state=lc.CANCELLED, reason="Courier lost the order", by="staff:mia")
+    assert (order.state, order.cancel_reason, order.cancel_details, order.cancelled_by) == (
+        lc.CANCELLED, "OTHER", "Courier lost the order", "staff:mia")
 
 
 def test_courier_status_moves_forward_only_and_drives_the_state():
