@@ -38,6 +38,7 @@ def test_an_order_is_answered_with_onetablets_client_order_id(api_up, onetablet)
     (lambda b: b.update(subtotal=21.5), "subtotal"),
     (lambda b: b["categories"][0]["items"][1].update(quantity=0), "categories[0].items[1].quantity"),
     (lambda b: b["categories"][0]["items"][0].update(price="12"), "categories[0].items[0].price"),
+    (lambda b: b.update(is_pickup="no"), "is_pickup"),
 ])
 def test_an_order_that_breaks_the_schema_is_refused_naming_the_field(api_up, change, field):
     body = order_body()
@@ -45,6 +46,12 @@ def test_an_order_that_breaks_the_schema_is_refused_naming_the_field(api_up, cha
     response = api_up("/orders", body)
     assert response.status_code == 422
     assert response.json()["detail"].startswith(field)
+
+
+def test_an_order_may_leave_is_pickup_to_its_fulfillment_type(api_up):
+    body = order_body(fulfillment="pickup")
+    del body["is_pickup"]  # Passline's API takes it so (SPEC §3.3), and forwards the body whole
+    assert api_up("/orders", body).status_code == 201
 
 
 def test_a_retry_with_the_same_idempotency_key_gets_the_same_answer_and_no_second_order(api_up, onetablet):
