@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit, urlunsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from .. import users
@@ -33,6 +34,21 @@ class Staff(UserMixin):
 def _load(user_id: str):
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return Staff(user) if user is not None and user.is_enabled else None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """Not logged in, or no longer (signed out elsewhere, a new SECRET_KEY). A page goes to
+    the login form. An htmx request (the board's refresh, a form in the order panel) would
+    swap the login form into the page it came from, so it is told to send the whole window
+    there instead (HX-Redirect), back to the same page after login."""
+    if request.headers.get("HX-Request") == "true":
+        here = urlsplit(request.headers.get("HX-Current-URL") or request.url)
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = url_for("auth.login", next=urlunsplit(("", "", here.path, here.query, "")))
+        return response
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
 def role_required(role: str):

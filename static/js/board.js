@@ -202,6 +202,7 @@
     conn.dataset.state = state;
   }
 
+  var lastRefusalCheck = 0;
   function connect() {
     if (typeof io === "undefined") { indicate("offline", "No live updates"); return null; }
     var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 2000 });
@@ -210,7 +211,13 @@
       reloadBoard();
     });
     socket.on("disconnect", function () { indicate("reconnecting", "Reconnecting…"); });
-    socket.on("connect_error", function () { indicate("reconnecting", "Reconnecting…"); });
+    socket.on("connect_error", function () {
+      indicate("reconnecting", "Reconnecting…");
+      // The server may be up and refusing this socket: the session is gone (signed out
+      // elsewhere, a new SECRET_KEY). A board refresh then answers with a redirect to the
+      // login page for the whole window (HX-Redirect); once in a while is enough.
+      if (Date.now() - lastRefusalCheck > 15000) { lastRefusalCheck = Date.now(); reloadBoard(); }
+    });
     socket.on("order", applyUpdate);
     socket.on("store", function () { htmx.trigger(document.body, "attention-refresh"); });
     window.addEventListener("offline", function () { indicate("offline", "Offline"); });

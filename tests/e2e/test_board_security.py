@@ -61,3 +61,19 @@ def test_a_dispatcher_has_no_manager_pages(live_server, browser, staff_accounts)
     assert page.locator("nav.nav >> text=Users").count() == 0
     for path in ("/reports", "/users"):
         assert page.goto(live_server.url + path).status == 403
+
+
+def test_a_board_whose_session_is_gone_goes_to_the_login_page_not_into_it(app, live_server, browser,
+                                                                         staff_accounts):
+    """A new SECRET_KEY (every `make demo` start makes one) or a sign-out elsewhere: the open
+    board's socket is refused on reconnect, and its next refresh sends the whole window to
+    log in (and back to the same board after), instead of pasting the login form into it."""
+    from app.extensions import socketio
+
+    page = logged_in(browser, live_server.url, "dana", PASSWORD, path="/?type=pickup")
+    wait_live(page)
+    app.config["SECRET_KEY"] = "another-key-so-every-session-cookie-is-void"
+    socketio.server.eio.disconnect()  # every socket drops; the page reconnects and is refused
+    page.wait_for_url(lambda url: "/login" in url, timeout=20_000)
+    assert page.url.endswith("/login?next=/?type%3Dpickup")
+    assert page.locator("#board").count() == 0 and page.locator("input[name=password]").count() == 1

@@ -40,6 +40,15 @@ def new_order(api, **kw) -> str:
 def test_the_board_needs_a_login(client):
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert response.headers["Location"].endswith("/login?next=/")
+
+
+def test_a_board_refresh_after_its_session_is_gone_sends_the_window_to_log_in(client):
+    """Not the login form swapped into the board: the whole window goes, and comes back."""
+    response = client.get("/?store=store-1", headers={"HX-Request": "true", "HX-Target": "board",
+                                                      "HX-Current-URL": "http://127.0.0.1:5000/?store=store-1"})
+    assert response.status_code == 401 and not response.get_data()
+    assert response.headers["HX-Redirect"] == "/login?next=/?store%3Dstore-1"
 
 
 def test_each_card_sits_in_its_states_column_and_terminal_ones_apart(dispatcher, client, api, hook, menu):
