@@ -9,7 +9,7 @@ import pytest
 
 from app import clock
 from bench.board import seed
-from browser import PASSWORD, browser, logged_in, staff_accounts, wait_live  # noqa: F401  (fixtures by name)
+from browser import PASSWORD, browser, logged_in, remote, staff_accounts, wait_live  # noqa: F401  (fixtures by name)
 
 pytestmark = pytest.mark.browser
 
@@ -60,3 +60,24 @@ def test_the_board_shows_a_shift_and_the_keyboard_drives_it(live_server, browser
     page.keyboard.press("?")
     assert page.locator("#help").is_visible()
     assert page.errors == [] and page.dialogs == []
+
+
+def test_the_order_panel_keeps_long_ids_and_names_inside_it(app, live_server, remote, browser, staff_accounts):
+    """A 200-character order id and an 80-character courier name wrap or shorten: the panel
+    never scrolls sideways, so its close and Cancel buttons stay in view."""
+    from app.extensions import db
+    from app.models import Courier
+
+    with app.app_context():
+        db.session.add(Courier(name="Courier " + "Longname" * 9, phone="+15550001111", is_active=True))
+        db.session.commit()
+    order_id = remote.create(order_id="order-" + "x" * 194)
+    page = logged_in(browser, live_server.url, "maya", PASSWORD)
+    wait_live(page)
+    page.click(f'[data-order-id="{order_id}"] .card-main')
+    page.wait_for_selector(f'#detail [data-detail-id="{order_id}"]')
+    width = page.evaluate("() => { const d = document.querySelector('#detail'); return [d.scrollWidth, d.clientWidth]; }")
+    assert width[0] <= width[1], width
+    for button in ("#detail .close", "#detail .act-cancel button"):
+        box, panel = page.locator(button).bounding_box(), page.locator("#detail").bounding_box()
+        assert box["x"] + box["width"] <= panel["x"] + panel["width"], button
