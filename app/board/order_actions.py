@@ -108,8 +108,9 @@ def order_action(order_id, action):
     """Apply one staff action to one order, then show its detail again."""
     try:
         notice = ACTIONS[action](order_id, request.form, current_user.actor)
-    except actions.ActionError as refusal:
-        return render_detail(order_id, status=refusal.status, error=str(refusal))
+    except actions.ActionError as refusal:  # the refused form's values stay in it, to be fixed
+        return render_detail(order_id, status=refusal.status, error=str(refusal),
+                             refused_form=lambda name: request.form if name == action else {})
     if not is_htmx():
         flash(notice)
         return redirect(url_for("board.order_detail", order_id=order_id), code=303)

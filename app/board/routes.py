@@ -112,6 +112,7 @@ def detail_context(order, **extra) -> dict:
         "is_manager": current_user.can("manager"),
         "error": None,
         "notice": None,
+        "refused_form": lambda action: {},  # a refused action's form values (order_actions.py)
         **extra,
     }
 

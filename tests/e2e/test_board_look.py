@@ -75,7 +75,8 @@ def test_the_order_panel_keeps_long_ids_and_names_inside_it(app, live_server, re
     page = logged_in(browser, live_server.url, "maya", PASSWORD)
     wait_live(page)
     page.click(f'[data-order-id="{order_id}"] .card-main')
-    page.wait_for_selector(f'#detail [data-detail-id="{order_id}"]')
+    page.wait_for_selector(f'#detail [data-detail-id="{order_id}"] .act-cancel button', state="visible")
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")  # its acknowledge is done
     width = page.evaluate("() => { const d = document.querySelector('#detail'); return [d.scrollWidth, d.clientWidth]; }")
     assert width[0] <= width[1], width
     for button in ("#detail .close", "#detail .act-cancel button"):

@@ -193,6 +193,13 @@ def test_cancel_needs_a_reason_code(dispatcher, api, submitted, form, message):
     assert api.order(submitted)["state"] == "submitted"
 
 
+def test_a_refused_cancel_keeps_what_the_dispatcher_chose(dispatcher, submitted):
+    response = dispatcher.post(f"/orders/{submitted}/cancel", {"reason": "OTHER", "details": "   "}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and '<option value="OTHER" selected>' in html
+    assert html.count(" selected>") == 1  # the override form, not refused, starts empty
+
+
 def test_a_forbidden_action_says_why_inline_and_changes_nothing(dispatcher, api, hook, submitted):
     hook.cancel(submitted)
     before = api.order(submitted)
