@@ -10,9 +10,10 @@ from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, Stric
                       model_validator)
 
 from ..validation import IsoDateTime
+from ..webhooks import CANCELLATION_PATH, READY_PATH
 
 Cents = Field(ge=0, le=100_000_000)
-WEBHOOK_SUFFIXES = ("/cancellation", "/events/order_ready_for_pickup")  # app/webhooks/routes.py
+WEBHOOK_SUFFIXES = (CANCELLATION_PATH, READY_PATH)
 
 
 class Open(BaseModel):

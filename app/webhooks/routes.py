@@ -21,7 +21,7 @@ from ..bodies import loads, raw_body
 from ..extensions import db
 from ..models import DedupeKey, WebhookReceipt
 from ..validation import describe, has_nul, storable
-from . import bp, schemas
+from . import CANCELLATION_PATH, READY_PATH, bp, schemas
 from .signature import BadSignature, verify
 
 ACTOR = "onetablet"
@@ -198,7 +198,7 @@ def order_confirmation(order_id):
     return _handle("order_confirmation", schemas.OrderConfirmation, apply, order_id=order_id)
 
 
-@bp.patch("/orders/<path:order_id>/events/order_ready_for_pickup")
+@bp.patch("/orders/<path:order_id>" + READY_PATH)
 def order_ready(order_id):
     """Restaurant marked the order ready."""
 
@@ -209,7 +209,7 @@ def order_ready(order_id):
     return _handle("order_ready", schemas.OrderReady, apply, order_id=order_id)
 
 
-@bp.patch("/orders/<path:order_id>/cancellation")
+@bp.patch("/orders/<path:order_id>" + CANCELLATION_PATH)
 def order_cancellation(order_id):
     """Restaurant cancelled the order."""
 
