@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Optional
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only
 
 from .. import clock
@@ -16,6 +16,7 @@ from ..extensions import db
 from ..lifecycle import (CANCELLED, COMPLETED, CONFIRMED, FULFILLMENT_TYPES, IN_TRANSIT, READY, REJECTED,
                          SUBMITTED, TERMINAL)
 from ..models import Courier, Order, OutboxMessage, Store
+from .search import card_text, fold
 
 # Terminal orders stay on the board this long after they finish.
 RECENT = timedelta(hours=4)
@@ -76,11 +77,14 @@ class Filters:
             stmt = stmt.where(Order.fulfillment_type == self.fulfillment)
         if self.overdue:
             stmt = stmt.where(Order.overdue_level > 0)
-        if self.q:
-            pattern = "%" + self.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            stmt = stmt.where(or_(func.lower(Order.id).like(pattern, escape="\\"),
-                                  func.lower(Order.customer_name).like(pattern, escape="\\")))
-        return stmt
+        return stmt  # the search (q) is applied by `matching`: SQL cannot fold accents alike everywhere
+
+    def matching(self, rows) -> list[str]:
+        """The ids of (id, customer name) rows that the search finds, in their order."""
+        if not self.q:
+            return [order_id for order_id, _ in rows]
+        q = fold(self.q)
+        return [order_id for order_id, name in rows if q in card_text(order_id, name)]
 
 
 @dataclass
@@ -95,12 +99,12 @@ class ColumnView:
 
 
 def _column_ids(column: Column, filters: Filters, now) -> list[str]:
-    stmt = select(Order.id).where(Order.state.in_(column.states))
+    stmt = select(Order.id, Order.customer_name).where(Order.state.in_(column.states))
     if set(column.states) <= TERMINAL:
         stmt = stmt.where(Order.state_changed_at >= now - RECENT)
     order = (Order.state_changed_at.desc(), Order.id.desc()) if column.newest_first else (
         Order.state_changed_at, Order.id)
-    return list(db.session.execute(filters.where(stmt).order_by(*order)).scalars())
+    return filters.matching(db.session.execute(filters.where(stmt).order_by(*order)))
 
 
 # What a card shows: not the order's JSON payload, the costliest column to load.

@@ -12,7 +12,7 @@ from .. import clock
 from ..extensions import db
 from ..lifecycle import CANCEL_REASONS, COURIER_STATUSES, STATES, TERMINAL, is_delivery
 from ..models import MenuItem
-from . import cards, queries
+from . import cards, queries, search
 
 bp = Blueprint("board", __name__)
 bp.add_app_template_filter(cards.money, "money")
@@ -22,6 +22,8 @@ bp.add_app_template_global(cards.epoch_ms, "epoch_ms")
 bp.add_app_template_global(cards.alarming, "alarming")
 bp.add_app_template_global(cards.LABELS, "labels")
 bp.add_app_template_global(cards.order_url, "order_url")
+bp.add_app_template_global(search.card_text, "search_text")
+bp.add_app_template_filter(search.fold, "fold")
 
 
 def is_htmx() -> bool:

@@ -118,6 +118,19 @@ def test_filters_and_search_narrow_the_board_and_are_kept_in_the_form(dispatcher
     assert pickup not in client.get("/?overdue=1").get_data(as_text=True)
 
 
+def test_search_ignores_case_and_accents_on_the_cards_and_in_the_filtered_board(dispatcher, client, api, menu):
+    muller = new_order(api, consumer={"id": 1, "first_name": "Jürgen", "last_name": "Müller"})
+    cafe = new_order(api, consumer={"id": 2, "first_name": "Zoë", "last_name": "Café"})
+    for query, found, other in (("Muller", muller, cafe), ("MÜLLER", muller, cafe), ("cafe", cafe, muller),
+                                ("zoe", cafe, muller)):
+        page = client.get("/", query_string={"q": query}, headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert found in page and other not in page, query
+    page = client.get("/", query_string={"q": "Müller"}).get_data(as_text=True)
+    # Pushed cards are matched in the browser: their text and the query are folded alike.
+    assert f'data-search="{muller} jurgen muller"' in card_html(page, muller)
+    assert 'data-filter-q="muller"' in page and 'value="Müller"' in page
+
+
 def test_htmx_gets_just_the_columns_and_caches_are_told(dispatcher, client, api, menu):
     new_order(api)
     full = client.get("/")
