@@ -124,19 +124,24 @@ class Result:
     message: str
 
 
-BULK = {"courier": _assign, "cancel": _cancel}
+# Each bulk action with the check of its form: run once before any order, so an
+# incomplete form is one error and changes nothing, not the same refusal per order.
+BULK = {"courier": (_assign, _courier_id), "cancel": (_cancel, _cancel_args)}
 
 
 @bp.post("/orders/bulk")
 @login_required
 def bulk():
     """Apply one action to every selected order, each on its own; show each one's result."""
-    action = BULK.get(request.form.get("action", ""))
+    action, check = BULK.get(request.form.get("action", ""), (None, None))
     order_ids = list(dict.fromkeys(i for i in request.form.getlist("order_ids") if i))
     results = []
-    if action is None or not order_ids:
-        status = 422
-        error = "Choose an action and at least one order."
+    try:
+        if action is None or not order_ids:
+            raise FormError("Choose an action and at least one order.")
+        check(request.form)
+    except FormError as refusal:
+        status, error = refusal.status, str(refusal)
     else:
         status, error = 200, None
         for order_id in order_ids:

@@ -351,10 +351,13 @@
     if (pick) toggle(pick.value, pick.checked);
   });
   if (bulk) {
+    // Only the orders the action was applied to leave the selection: refused ones (and all
+    // of them when the form itself was refused) stay picked, to be fixed and tried again;
+    // the panel says why each was refused.
     bulk.addEventListener("htmx:afterRequest", function (event) {
-      if (event.detail.successful) {
-        Array.from(selected).forEach(function (id) { toggle(id, false); });
-      }
+      var answer = fromHtml(event.detail.xhr.responseText || "");
+      if (!answer) return;
+      $$("li.ok[data-result-for]", answer).forEach(function (row) { toggle(row.dataset.resultFor, false); });
     });
     $("#bulk-clear").addEventListener("click", function () {
       Array.from(selected).forEach(function (id) { toggle(id, false); });

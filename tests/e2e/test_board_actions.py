@@ -76,8 +76,8 @@ def test_a_dispatcher_cancels_and_reassigns_the_other_board_sees_it_and_onetable
         ("Mike", "dasher_confirmed"), ("Ana", "dasher_confirmed")]
 
 
-def test_bulk_assign_from_the_board_applies_to_each_selected_order(live_server, remote, browser, staff_accounts,
-                                                                   couriers):
+def test_bulk_actions_keep_selected_the_orders_they_could_not_apply_to(live_server, remote, browser, staff_accounts,
+                                                                      couriers):
     first, second, pickup = remote.create(), remote.create(), remote.create(pickup=True)
     for order_id in (first, second, pickup):
         remote.ready(order_id)
@@ -86,12 +86,25 @@ def test_bulk_assign_from_the_board_applies_to_each_selected_order(live_server, 
     for order_id in (first, second, pickup):
         page.check(card(page, order_id, "ready") + " .pick")
     assert page.inner_text("#bulk-count") == "3"
+
+    # A cancel without its reason: one error, nothing applied, the selection kept.
+    page.click("#bulk-form button[value=cancel]")
+    page.wait_for_selector("#detail .bulk-result .error")
+    assert page.inner_text("#detail .bulk-result .error").startswith("Choose a cancel reason")
+    assert page.locator("#detail [data-result-for]").count() == 0
+    assert page.inner_text("#bulk-count") == "3"
+
     page.select_option("#bulk-form select[name=courier_id]", str(couriers["Ana"]))
     page.click("#bulk-form button[value=courier]")
-    page.wait_for_selector("#detail .bulk-result")
+    page.wait_for_selector("#detail .bulk-result .results")
     assert "2 of 3 done." in page.inner_text("#detail")
     assert "a pickup order has no courier" in page.inner_text(f'#detail [data-result-for="{pickup}"]')
     for order_id in (first, second):
         page.wait_for_selector(card(page, order_id, "ready") + " .courier >> text=Ana")
-    assert page.locator("#bulk-form").is_hidden()  # the selection is cleared
+    # Only the refused order stays selected, to be dealt with.
+    assert page.inner_text("#bulk-count") == "1"
+    assert page.is_checked(card(page, pickup) + " .pick")
+    assert not page.is_checked(card(page, first) + " .pick") and not page.is_checked(card(page, second) + " .pick")
+    for order_id in (first, second, pickup):
+        assert page.locator(card(page, order_id, "ready")).count() == 1  # nothing was cancelled
 

@@ -320,6 +320,18 @@ def test_bulk_cancels_several(dispatcher, api, menu):
     assert {api.order(o)["state"] for o in ids} == {"cancelled"}
 
 
+def test_a_bulk_form_missing_its_reason_is_refused_once_and_changes_nothing(dispatcher, api, menu):
+    ids = [new_order(api) for _ in range(2)]
+    response = dispatcher.post("/orders/bulk", {"action": "cancel", "reason": "", "order_ids": ids}, htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert body.count("Choose a cancel reason") == 1 and "data-result-for" not in body
+    assert {api.order(o)["state"] for o in ids} == {"submitted"}
+    other = dispatcher.post("/orders/bulk", {"action": "cancel", "reason": "OTHER", "order_ids": ids}, htmx=True)
+    assert other.status_code == 422 and "OTHER needs details" in other.get_data(as_text=True)
+    assert {api.order(o)["state"] for o in ids} == {"submitted"}
+
+
 def test_bulk_needs_an_action_and_orders(dispatcher):
     assert dispatcher.post("/orders/bulk", {"action": "courier"}, htmx=True).status_code == 422
 
