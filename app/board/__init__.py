@@ -15,3 +15,4 @@ def init_app(app: Flask) -> None:
     # socketio.on registers on the server this app's init_app just built (one per app).
     socketio.on("connect")(sockets.connect)
     socketio.on("disconnect")(sockets.disconnect)
+    socketio.on("board_changed_since")(sockets.changed_since)

@@ -39,10 +39,11 @@ def respond(body: str, status: int = 200):
 
 
 def _board_context(filters: queries.Filters) -> dict:
+    now = clock.now()  # before the read: the board's data-now, which its first connect compares
     columns = queries.board(filters)
     shown = [o.id for view in columns for o in view.orders]
     return {"columns": columns, "failed_calls": queries.failed_calls(shown), "filters": filters,
-            "now": clock.now(), "recent_ms": int(queries.RECENT.total_seconds() * 1000),
+            "now": now, "recent_ms": int(queries.RECENT.total_seconds() * 1000),
             "catch_up_ms": int(1000 * current_app.config["BOARD_CATCH_UP_SECONDS"])}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from datetime import timedelta
 
 from flask import Flask, current_app, request
 from flask_login import current_user
@@ -20,9 +21,12 @@ from sqlalchemy import select
 from ..db import reading_only
 from ..extensions import db, socketio
 from ..live import BOARD_ROOM
-from ..models import User
+from ..models import OrderEvent, User
 
 SWEEP_SECONDS = 10.0
+# A change is audited a moment before its commit: one audited just before a board's render
+# began may still have been committed (and pushed) after the render read the columns.
+RENDER_MARGIN = timedelta(seconds=2)
 
 
 def connect(auth=None):
@@ -32,6 +36,19 @@ def connect(auth=None):
     join_room(BOARD_ROOM)
     _sockets(current_app._get_current_object()).add(request.sid, int(current_user.id))
     return True
+
+
+def changed_since(rendered_ms=None) -> bool:
+    """Whether an order may have changed since a board was rendered (its data-now, epoch
+    ms): asked on its first connect, so a fresh page is not loaded twice. Every change
+    writes an audit row, so the newest one (by primary key: no scan) tells."""
+    if not isinstance(rendered_ms, (int, float)) or isinstance(rendered_ms, bool):
+        return True  # cannot tell: reload
+    with reading_only():
+        newest = db.session.execute(select(OrderEvent.at).order_by(OrderEvent.id.desc()).limit(1)).scalar()
+    if newest is None:
+        return False
+    return newest.timestamp() * 1000 >= rendered_ms - RENDER_MARGIN.total_seconds() * 1000
 
 
 def disconnect(reason=None):

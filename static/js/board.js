@@ -164,8 +164,7 @@
     pending.forEach(applyUpdate);
   }
 
-  // After a disconnect (or on first connect: the page may be older than the socket) the
-  // board is loaded again, so it shows exactly what a fresh load shows.
+  // After a disconnect the board is loaded again, so it shows exactly what a fresh load shows.
   function reloadBoard() {
     if (!document.getElementById("board")) return Promise.resolve();
     return htmx.ajax("GET", location.pathname + location.search, { target: "#board", swap: "outerHTML" });
@@ -206,9 +205,15 @@
   function connect() {
     if (typeof io === "undefined") { indicate("offline", "No live updates"); return null; }
     var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 2000 });
+    var connected = false;
     socket.on("connect", function () {
       indicate("live", "Live");
-      reloadBoard();
+      if (connected) { reloadBoard(); return; } // a reconnect: pushes were missed meanwhile
+      connected = true;
+      // The first connect follows the page's own load: reload only if something changed
+      // between its render and the socket joining (pushes then reached no one).
+      var rendered = board ? +board.dataset.now : null;
+      socket.emit("board_changed_since", rendered, function (changed) { if (changed !== false) reloadBoard(); });
     });
     socket.on("disconnect", function () { indicate("reconnecting", "Reconnecting…"); });
     socket.on("connect_error", function () {

@@ -129,3 +129,41 @@ def test_a_board_that_missed_a_push_catches_up_keeping_focus_and_shown_columns(a
     page.wait_for_selector(f'section[data-state="submitted"] .card:nth-of-type({CAP + 1})')
     assert page.evaluate("document.activeElement.dataset.orderId") == focused
     assert page.errors == [] and page.dialogs == []
+
+
+def board_fetches(page) -> list:
+    """Records the board's own reloads (the columns fragment, a whole column) as they go."""
+    seen = []
+
+    def on_request(request):
+        path = request.url.split("?")[0][len(page.live_url):]
+        fragment = path == "/" and request.headers.get("hx-request") == "true"
+        if fragment or path.startswith("/board/columns"):
+            seen.append(request.url)
+
+    page.on("request", on_request)
+    return seen
+
+
+def test_a_fresh_board_loads_its_columns_once_and_reloads_them_after_a_reconnect(live_server, remote, browser,
+                                                                                 staff_accounts):
+    page = logged_in(browser, live_server.url, "dana", PASSWORD, path="/login")  # not on the board yet
+    page.live_url = live_server.url
+    fetches = board_fetches(page)
+    page.goto(live_server.url + "/")
+    wait_live(page)
+    waiting = remote.create()
+    wait_card_in(page, waiting, "submitted")  # pushed: no reload needed
+    time.sleep(0.5)  # an extra reload would have started by now
+    assert fetches == []
+
+    page.context.set_offline(True)
+    page.evaluate("window.passlineBoard.socket.io.engine.close()")
+    page.wait_for_selector('#conn[data-state="reconnecting"]')
+    arrived = remote.create()  # while the board hears nothing
+    fetches.clear()  # (a refused reconnect also tries a reload: is the session gone?)
+    page.context.set_offline(False)
+    wait_card_in(page, arrived, "submitted")  # the reconnect's catch-up
+    wait_live(page)
+    assert len(fetches) == 1
+    assert page.dialogs == []  # (errors: htmx logs the reloads tried while offline)

@@ -1,6 +1,7 @@
 """The board at `/`, the order detail and the staff actions, over real HTTP with a real
 database (Flask test client), and the board's Socket.IO side."""
 import re
+import time
 
 import pytest
 
@@ -373,6 +374,19 @@ def test_a_change_made_outside_a_request_still_pushes_its_card(app, client, auth
     live.drain(app)
     [update] = [m["args"][0] for m in board.get_received() if m["name"] == "order"]
     assert update["column"] == "exceptions" and f'href="/orders/{submitted}"' in update["html"]
+    board.disconnect()
+
+
+@pytest.mark.parametrize("app_config", IN_PROCESS, ids=["in-process"])
+def test_a_board_socket_is_told_whether_anything_changed_since_its_page_was_rendered(app, client, auth, api,
+                                                                                   menu):
+    auth.login()
+    new_order(api)  # its audit row is the newest change
+    board = socketio.test_client(app, flask_test_client=client)
+    now_ms = time.time() * 1000
+    assert board.emit("board_changed_since", now_ms + 60_000, callback=True) is False  # a page rendered after it
+    assert board.emit("board_changed_since", now_ms, callback=True) is True  # around it: may have missed it
+    assert board.emit("board_changed_since", "soon", callback=True) is True  # cannot tell: reload
     board.disconnect()
 
 
