@@ -253,7 +253,44 @@
     detailId = null;
     if (detail) detail.hidden = true;
     $$(".card.is-open").forEach(function (c) { c.classList.remove("is-open"); });
+    showInUrl();
   }
+
+  // The open order is in the URL (?order=<id>, beside the filters), so a reload or a shared
+  // link shows it again. Opening or closing one is a history entry of its own: Back and
+  // Forward reopen or close it (htmx's own entries, the filters, reload the page).
+  function shownOrder() {
+    var inner = detail && !detail.hidden && $("#detail-body [data-detail-id]");
+    return inner ? inner.dataset.detailId : null;
+  }
+  function orderInUrl() { return new URLSearchParams(location.search).get("order"); }
+  function withOrder(path, id) {
+    var url = new URL(path, location.href);
+    if (id) url.searchParams.set("order", id); else url.searchParams.delete("order");
+    return url.pathname + url.search + url.hash;
+  }
+  function showInUrl() {
+    var id = shownOrder();
+    if (id !== orderInUrl()) history.pushState(null, "", withOrder(location.href, id));
+  }
+  function followUrl() { // the panel as the URL says: on load, Back, Forward
+    var id = orderInUrl();
+    if (id && id !== shownOrder()) openDetail(detailUrl(id), id);
+    else if (!id && shownOrder()) closeDetail();
+  }
+  window.addEventListener("popstate", function (event) {
+    if (!(event.state && event.state.htmx)) followUrl();
+  });
+  // A filter change pushes the board's URL: the open order stays in it.
+  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
+    event.detail.history.path = withOrder(event.detail.history.path, shownOrder());
+  });
+  // An order the URL names that cannot be shown (unknown, a typo) leaves the URL.
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.target && event.detail.target.id === "detail-body" && !shownOrder() && orderInUrl()) {
+      history.replaceState(history.state, "", withOrder(location.href, null));
+    }
+  });
 
   function refreshDetail(version) {
     var inner = $("#detail-body [data-detail-id]");
@@ -311,6 +348,7 @@
     if (typed) { restoreForms(typed); typed = null; }
     var inner = $("[data-detail-id]", detail);
     if (inner) detailId = inner.dataset.detailId;
+    showInUrl();
     if (focusCancel) {
       focusCancel = false;
       var reason = $(".act-cancel select", detail);
@@ -540,6 +578,7 @@
   // --- start ----------------------------------------------------------------------------
 
   rebuild();
+  followUrl();
   showSwitches();
   if (soundOn) play(0); // learn now whether the browser blocks sound
   var socket = connect();

@@ -108,3 +108,49 @@ def test_bulk_actions_keep_selected_the_orders_they_could_not_apply_to(live_serv
     for order_id in (first, second, pickup):
         assert page.locator(card(page, order_id, "ready")).count() == 1  # nothing was cancelled
 
+
+
+SHOWN_ORDER = """() => { const panel = document.getElementById('detail');
+    const inner = !panel.hidden && panel.querySelector('[data-detail-id]'); return inner ? inner.dataset.detailId : null; }"""
+URL_ORDER = "() => new URLSearchParams(location.search).get('order')"
+
+
+def wait_open(page, order_id):
+    """Until the panel shows `order_id` (None: closed) and the URL names the same."""
+    page.wait_for_function(f"id => ({SHOWN_ORDER})() === id && ({URL_ORDER})() === id", arg=order_id)
+
+
+def test_the_open_order_is_kept_in_the_url_through_reloads_filters_and_history(live_server, remote, browser,
+                                                                              staff_accounts):
+    odd = remote.create(order_id="odd/id ?#%&<x> ü+1")  # any platform string: encoded in the URL
+    plain = remote.create()
+    page = logged_in(browser, live_server.url, "dana", PASSWORD, path="/?type=mx_fleet_delivery")
+    wait_live(page)
+    page.click(card(page, plain) + " .card-main")
+    wait_open(page, plain)
+    page.click(card(page, odd) + " .card-main")
+    wait_open(page, odd)
+    assert "type=mx_fleet_delivery" in page.url
+
+    page.reload()  # the dispatcher's order is open again
+    wait_live(page)
+    wait_open(page, odd)
+    assert page.evaluate("document.querySelector('.card.is-open').dataset.orderId") == odd
+
+    page.fill("#q", "ord")  # a filter change keeps the open order in the URL it pushes
+    page.wait_for_url("**/?*q=ord*")
+    wait_open(page, odd)
+    assert "type=mx_fleet_delivery" in page.url
+
+    page.click("#detail [data-close-detail]")
+    wait_open(page, None)
+    page.go_back()  # Back reopens what the close closed
+    wait_open(page, odd)
+    page.go_forward()
+    wait_open(page, None)
+    assert "q=ord" in page.url and "type=mx_fleet_delivery" in page.url
+    assert page.dialogs == [] and page.errors == []
+
+    page.goto(live_server.url + "/?order=no-such-order")  # nothing to show: it leaves the URL
+    page.wait_for_function(f"() => ({URL_ORDER})() === null")
+    assert page.locator("#detail").is_hidden()
