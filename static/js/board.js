@@ -346,8 +346,11 @@
     if (event.detail.target.id !== "detail-body" || !detail) return;
     detail.hidden = false;
     if (typed) { restoreForms(typed); typed = null; }
+    // The panel shows an order, or something else (a bulk result): only an order's card
+    // is marked open.
     var inner = $("[data-detail-id]", detail);
-    if (inner) detailId = inner.dataset.detailId;
+    detailId = inner ? inner.dataset.detailId : null;
+    $$(".card.is-open").forEach(function (c) { if (c.dataset.orderId !== detailId) c.classList.remove("is-open"); });
     showInUrl();
     if (focusCancel) {
       focusCancel = false;

@@ -86,10 +86,15 @@ def test_bulk_actions_keep_selected_the_orders_they_could_not_apply_to(live_serv
     for order_id in (first, second, pickup):
         page.check(card(page, order_id, "ready") + " .pick")
     assert page.inner_text("#bulk-count") == "3"
+    page.click(card(page, first, "ready") + " .card-main")  # an order is open in the panel
+    wait_open(page, first)
 
     # A cancel without its reason: one error, nothing applied, the selection kept.
     page.click("#bulk-form button[value=cancel]")
     page.wait_for_selector("#detail .bulk-result .error")
+    # The result took the panel's place: no card is marked open, the URL names none.
+    assert page.locator(".card.is-open").count() == 0
+    assert page.evaluate(URL_ORDER) is None
     assert page.inner_text("#detail .bulk-result .error").startswith("Choose a cancel reason")
     assert page.locator("#detail [data-result-for]").count() == 0
     assert page.inner_text("#bulk-count") == "3"
