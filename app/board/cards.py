@@ -102,14 +102,3 @@ def duration(seconds) -> str:
 def since(value: datetime | None, now: datetime) -> str:
     return duration((now - value).total_seconds()) if value else ""
 
-
-# Words a dispatcher reads on cards and in the detail.
-LABELS = {
-    "type": {"pickup": "Pickup", "dx_delivery": "Delivery · DX", "mx_fleet_delivery": "Delivery · fleet"},
-    "courier_status": {"dasher_confirmed": "assigned", "arriving_at_store": "arriving", "arrived_at_store": "at store",
-                       "dasher_out_for_delivery": "out for delivery", "dropoff": "dropped off"},
-    "limit": {"confirmation": "Confirmation", "preparation": "Prep", "courier_pickup": "Courier pickup",
-              "customer_pickup": "Customer pickup", "delivery": "Delivery"},
-    "state": {"submitted": "Submitted", "confirmed": "Confirmed", "rejected": "Rejected", "ready": "Ready",
-              "in_transit": "In transit", "completed": "Completed", "cancelled": "Cancelled"},
-}

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, load_only
 
 from .. import clock
 from ..extensions import db
+from ..labels import label
 from ..lifecycle import (CANCELLED, COMPLETED, CONFIRMED, FULFILLMENT_TYPES, IN_TRANSIT, READY, REJECTED,
                          SUBMITTED, TERMINAL)
 from ..models import Courier, Order, OutboxMessage, Store
@@ -33,11 +34,11 @@ class Column:
 
 
 COLUMNS = (
-    Column(SUBMITTED, "Submitted", (SUBMITTED,)),
-    Column(CONFIRMED, "Confirmed", (CONFIRMED,)),
-    Column(READY, "Ready", (READY,)),
-    Column(IN_TRANSIT, "In transit", (IN_TRANSIT,)),
-    Column(COMPLETED, "Completed", (COMPLETED,), newest_first=True),
+    Column(SUBMITTED, label("state", SUBMITTED), (SUBMITTED,)),
+    Column(CONFIRMED, label("state", CONFIRMED), (CONFIRMED,)),
+    Column(READY, label("state", READY), (READY,)),
+    Column(IN_TRANSIT, label("state", IN_TRANSIT), (IN_TRANSIT,)),
+    Column(COMPLETED, label("state", COMPLETED), (COMPLETED,), newest_first=True),
     Column("exceptions", "Rejected · cancelled", (REJECTED, CANCELLED), newest_first=True),
 )
 COLUMN_OF_STATE = {state: column.key for column in COLUMNS for state in column.states}

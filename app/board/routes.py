@@ -8,11 +8,11 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, labels
 from ..extensions import db
 from ..lifecycle import CANCEL_REASONS, COURIER_STATUSES, STATES, TERMINAL, is_delivery
 from ..models import MenuItem
-from . import cards, queries, search
+from . import cards, queries, search, timeline
 
 bp = Blueprint("board", __name__)
 bp.add_app_template_filter(cards.money, "money")
@@ -20,7 +20,9 @@ bp.add_app_template_filter(cards.duration, "duration")
 bp.add_app_template_global(cards.since, "since")
 bp.add_app_template_global(cards.epoch_ms, "epoch_ms")
 bp.add_app_template_global(cards.alarming, "alarming")
-bp.add_app_template_global(cards.LABELS, "labels")
+bp.add_app_template_global(labels.LABELS, "labels")
+bp.add_app_template_global(labels.label, "label")
+bp.add_app_template_global(labels.actor, "actor")
 bp.add_app_template_global(cards.order_url, "order_url")
 bp.add_app_template_global(search.card_text, "search_text")
 bp.add_app_template_filter(search.fold, "fold")
@@ -94,6 +96,7 @@ def detail_context(order, **extra) -> dict:
     names = dict(db.session.execute(
         select(MenuItem.merchant_supplied_id, MenuItem.name)
         .where(MenuItem.store_id == order.store_id, MenuItem.merchant_supplied_id.in_(item_ids))).all())
+    tz = store_zone(order.store)
     next_status = None
     if order.courier_status in COURIER_STATUSES[:-1]:
         next_status = COURIER_STATUSES[COURIER_STATUSES.index(order.courier_status) + 1]
@@ -101,9 +104,9 @@ def detail_context(order, **extra) -> dict:
         "o": order,
         "p": order.payload,
         "names": names,
-        "tz": store_zone(order.store),
+        "tz": tz,
         "now": clock.now(),
-        "events": order.events,
+        "events": timeline.lines(order.events, tz),
         "failed_messages": queries.failed_messages(order.id),
         "couriers": queries.active_couriers(),
         "reasons": CANCEL_REASONS,

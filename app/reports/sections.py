@@ -39,6 +39,7 @@ class Chart:
     type: str  # bar | line | doughnut
     series: tuple[Series, ...]
     horizontal: bool = False
+    by_state: bool = False  # rows are order states: each slice takes its state's colour
 
 
 @dataclass
@@ -62,8 +63,11 @@ class Table:
             col = self.columns[s.column]
             datasets.append({"label": col.label, "type": s.type, "yAxisID": s.axis,
                              "data": [plot_value(col.kind, row[s.column]) for row in self.rows]})
-        return {"type": self.chart.type, "horizontal": self.chart.horizontal,
+        spec = {"type": self.chart.type, "horizontal": self.chart.horizontal,
                 "labels": [row[0] for row in self.cells()], "datasets": datasets}
+        if self.chart.by_state:
+            spec["states"] = [row[0] for row in self.rows]
+        return spec
 
 
 def format_value(kind: str, value: Any) -> str:
@@ -144,7 +148,7 @@ def _states(states: dict[str, int], total: int) -> Table:
     rows = [[s, states.get(s, 0), _share(states.get(s, 0), total)] for s in STATES]
     return Table("states", "Orders by final state",
                  [Column("State"), Column("Orders", COUNT), Column("Share of orders", PERCENT)], rows,
-                 chart=Chart("doughnut", (Series(1),)),
+                 chart=Chart("doughnut", (Series(1),), by_state=True),
                  note="States other than completed, rejected and cancelled are orders still open.")
 
 

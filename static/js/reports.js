@@ -4,7 +4,15 @@
 (function () {
   "use strict";
 
-  var PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#64748b", "#ec4899"];
+  // Measures (counts, minutes) in colours that mean nothing: green, red and orange are
+  // outcomes (completed, rejected, cancelled), and a median drawn in red would read as one.
+  var PALETTE = ["#2563eb", "#64748b", "#8b5cf6", "#0891b2", "#1e3a8a", "#94a3b8"];
+
+  // An order state's colour: the board's own (--c-<state> in app.css), defined once.
+  function stateColour(state) {
+    var colour = getComputedStyle(document.documentElement).getPropertyValue("--c-" + state).trim();
+    return colour || "#94a3b8";
+  }
 
   function options(spec) {
     if (spec.type === "doughnut") {
@@ -34,7 +42,8 @@
       var colour = PALETTE[i % PALETTE.length];
       var set = { label: d.label, data: d.data, backgroundColor: colour, borderColor: colour };
       if (spec.type === "doughnut") {
-        set.backgroundColor = d.data.map(function (_, j) { return PALETTE[j % PALETTE.length]; });
+        set.backgroundColor = spec.states ? spec.states.map(stateColour)
+          : d.data.map(function (_, j) { return PALETTE[j % PALETTE.length]; });
         set.borderColor = "#fff";
         return set;
       }

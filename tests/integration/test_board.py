@@ -2,6 +2,7 @@
 database (Flask test client), and the board's Socket.IO side."""
 import re
 import time
+from datetime import datetime
 
 import pytest
 
@@ -74,7 +75,7 @@ def test_a_card_shows_what_a_dispatcher_scans_for(dispatcher, client, api, hook,
     with app.app_context():
         actions.assign_courier(order_id, courier_id=courier, actor="staff:dana")
     card = card_html(client.get("/").get_data(as_text=True), order_id)
-    for text in ("store-1", "Zoë", "3 items", "$25.89", "Delivery · fleet", "Mike · ", "assigned"):
+    for text in ("store-1", "Zoë", "3 items", "$25.89", "Delivery · fleet", "Mike · ", "Assigned"):
         assert text in card, text
     assert re.search(r'<time class="age"[^>]*data-since="\d+"', card)
 
@@ -164,10 +165,83 @@ def test_the_detail_shows_items_customer_money_store_time_and_the_audit_trail(di
     detail = client.get(f"/orders/{body['id']}", headers={"HX-Request": "true"}).get_data(as_text=True)
     for text in ("Smash Burger", "+ No onions", "“well done”", "Ring twice", "John Doe", "+15551234567",
                  "$21.00", "$1.89", "$3.00", "$25.89", "America/New_York", "Local time",
-                 "customer_app", "onetablet", "submitted → confirmed"):
+                 "Customer app", "OneTablet", "Submitted → Confirmed"):
         assert text in detail, text
     assert "<html" not in detail
     assert "<html" in client.get(f"/orders/{body['id']}").get_data(as_text=True)
+
+
+def timeline_of(detail: str) -> tuple[str, str]:
+    """The audit trail's table as markup, and as the words it shows (tags and attributes gone)."""
+    table = detail[detail.index('<table class="timeline">'):]
+    table = table[:table.index("</table>")]
+    return table, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table))
+
+
+def test_the_audit_trail_reads_in_words_in_store_time_with_couriers_by_name(app, dispatcher, client, api, hook,
+                                                                            menu, courier, frozen_clock):
+    from zoneinfo import ZoneInfo
+
+    from app import actions
+
+    order_id = new_order(api)
+    hook.confirm(order_id)
+    frozen_clock.advance(minutes=27)  # preparation: 20 min without a prep_time, so 7 min late
+    with app.app_context():
+        overdue.tick()
+        staff = f"staff:{dispatcher.username}"
+        actions.assign_courier(order_id, courier_id=courier, actor=staff)
+        actions.courier_status(order_id, status="dasher_out_for_delivery", actor=staff)
+        actions.cancel(order_id, reason="KITCHEN_BUSY", details="slammed", actor=staff)
+    detail = client.get(f"/orders/{order_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Times in store time, America/New_York" in detail
+    markup, words = timeline_of(detail)
+
+    for text in ("Order received", "Customer app", "Confirmed by the restaurant", "OneTablet",
+                 "Submitted → Confirmed", "Flagged overdue: preparation, 7 min late", "Scheduler",
+                 "Courier assigned: Mike Rivera", dispatcher.username, "Courier: Out for delivery",
+                 "implied: Arriving at store, At store", "Ready → In transit", "Cancelled: Kitchen busy",
+                 "slammed"):
+        assert text in words, text
+    leftovers = re.findall(r"\b[a-z]+_[a-z_]+\b|staff:|[A-Z]{2,}_[A-Z_]+", words)
+    assert leftovers == [], leftovers  # no code a dispatcher would have to decode
+    first = api.order(order_id)["timeline"][0]
+    local = datetime.fromisoformat(first["at"]).astimezone(ZoneInfo("America/New_York"))
+    assert f'<time datetime="{first["at"]}" title="{first["at"]}">{local:%b %d %H:%M:%S}</time>' in markup
+
+    # The API keeps the codes (SPEC §3.3): the words are the page's alone.
+    timeline = api.order(order_id)["timeline"]
+    assert {"customer_app", "onetablet", "scheduler", staff} == {e["actor"] for e in timeline}
+    assert [e["event"] for e in timeline if e["actor"] == staff] == [
+        "courier_assigned", "ready", "courier_status", "cancelled"]
+    assert timeline[3]["detail"]["courier_id"] == [None, courier]
+
+
+def test_the_audit_trail_of_a_store_without_a_timezone_says_utc(app, dispatcher, client, submitted):
+    from app.models import Store
+
+    with app.app_context():
+        db.session.execute(db.update(Store).values(timezone=""))
+        db.session.commit()
+    detail = client.get(f"/orders/{submitted}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Times in UTC (the store has no time zone)" in detail
+    markup, _words = timeline_of(detail)
+    at = re.search(r'<time datetime="([^"]+)"', markup).group(1)
+    assert f">{datetime.fromisoformat(at):%b %d %H:%M:%S}</time>" in markup
+
+
+def test_an_unknown_courier_keeps_its_id_in_the_audit_trail(app):
+    from datetime import timezone
+
+    from app.board import timeline
+    from app.models import OrderEvent
+
+    row = OrderEvent(at=datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc), actor="staff:dana",
+                     event="courier_reassigned", from_state="ready", to_state="ready",
+                     detail={"courier_id": [41, 42], "courier_status": ["arriving_at_store", "dasher_confirmed"]})
+    with app.app_context():
+        [line] = timeline.lines([row], timezone.utc)
+    assert (line.who, line.what, line.states) == ("dana", "Courier reassigned: courier #41 → courier #42", "Ready")
 
 
 def test_an_unknown_order_is_404(dispatcher, client):
@@ -236,7 +310,7 @@ def test_assign_then_post_the_next_courier_statuses(dispatcher, api, hook, submi
     hook.confirm(submitted)
     assert dispatcher.post(f"/orders/{submitted}/courier", {"courier_id": courier}, htmx=True).status_code == 200
     detail = dispatcher.get(f"/orders/{submitted}", htmx=True).get_data(as_text=True)
-    assert '<option value="arriving_at_store">arriving</option>' in detail  # the next one first
+    assert '<option value="arriving_at_store">Arriving at store</option>' in detail  # the next one first
     for status in ("arrived_at_store", "dasher_out_for_delivery"):
         assert dispatcher.post(f"/orders/{submitted}/courier-status", {"status": status}, htmx=True).status_code == 200
     order = api.order(submitted)

@@ -88,7 +88,8 @@ def test_the_fleet_shows_who_carries_which_open_order_with_its_state_and_courier
 
     row = courier_row(page, mike)
     assert first["id"] in row and second["id"] in row
-    assert "arrived_at_store" in row and "dasher_confirmed" in row and "confirmed" in row
+    assert "At store" in row and "Assigned" in row and "Confirmed" in row  # labels, not codes
+    assert "arrived_at_store" not in row and "dasher_confirmed" not in row
     assert done["id"] not in page
     assert "nothing" in courier_row(page, ana) and "nothing" in courier_row(page, idle)
     assert '<span data-count="active">3 active</span>' in page

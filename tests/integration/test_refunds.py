@@ -41,7 +41,7 @@ def test_marking_a_refund_processed_records_who_and_when_and_audits_the_order(ap
     page = staff.get("/refunds").get_data(as_text=True)
     assert "Nothing waiting" in page
     processed = page[page.index("Recently processed"):]
-    assert submitted in processed and "staff:max" in processed
+    assert submitted in processed and "<td>max</td>" in processed and "Kitchen busy" in processed
 
 
 def test_a_refund_is_processed_once(app, hook, api, submitted, staff):
