@@ -140,7 +140,8 @@ def test_the_open_order_is_kept_in_the_url_through_reloads_filters_and_history(l
     page.reload()  # the dispatcher's order is open again
     wait_live(page)
     wait_open(page, odd)
-    assert page.evaluate("document.querySelector('.card.is-open').dataset.orderId") == odd
+    # (waited for: the first connect may reload the columns, which mark the card on settle)
+    page.wait_for_function("id => document.querySelector('.card.is-open')?.dataset.orderId === id", arg=odd)
 
     page.fill("#q", "ord")  # a filter change keeps the open order in the URL it pushes
     page.wait_for_url("**/?*q=ord*")
