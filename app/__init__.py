@@ -6,6 +6,8 @@ import os
 
 from flask import Flask
 
+from . import routing
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -17,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     os.makedirs(app.instance_path, exist_ok=True)
+    routing.for_order_ids(app)
 
     from . import config
 

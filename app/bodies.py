@@ -3,6 +3,7 @@ MAX_CONTENT_LENGTH (413), and as strict JSON."""
 from __future__ import annotations
 
 import json
+import math
 
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -24,8 +25,16 @@ def raw_body() -> bytes:
 def loads(raw: bytes):
     """JSON as RFC 8259 has it: Python's json also takes NaN and ±Infinity, which no other
     parser reads back (OneTablet gets the order whole) and PostgreSQL's JSON refuses."""
-    return json.loads(raw, parse_constant=_not_json)
+    return json.loads(raw, parse_constant=_not_json, parse_float=_finite)
 
 
 def _not_json(name: str):
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    """A JSON number too large for a double (1e400) would be read as Infinity."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value

@@ -5,6 +5,8 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db
 
 MACHINE_PREFIXES = ("/api", "/onetablet", "/healthz")
+# Error codes the webhooks and the API share, where Werkzeug's names would differ.
+CODES = {413: ("too_large", "the body is over the 1 MiB limit")}
 
 
 def _wants_json() -> bool:
@@ -18,7 +20,8 @@ def register(app):
             db.session.rollback()
         if _wants_json():
             code = (error.name or "error").lower().replace(" ", "_").replace("'", "")
-            return jsonify(error=code, detail=error.description), error.code
+            code, detail = CODES.get(error.code, (code, error.description))
+            return jsonify(error=code, detail=detail), error.code
         return render_template("error.html", error=error), error.code
 
     @app.errorhandler(Exception)

@@ -222,7 +222,7 @@ class WebhookReceipt(db.Model):
     store_ref: Mapped[Optional[str]] = mapped_column(String(255))
     headers: Mapped[dict[str, Any]] = mapped_column(JSON)
     body: Mapped[str] = mapped_column(Text)  # as received (undecodable bytes escaped)
-    verdict: Mapped[str] = mapped_column(String(20))  # applied | duplicate | refused
+    verdict: Mapped[str] = mapped_column(String(20))  # applied | duplicate | refused | failed (ours: a 500)
     status_code: Mapped[int] = mapped_column(Integer)
     error: Mapped[Optional[str]] = mapped_column(String(64))
     detail: Mapped[Optional[str]] = mapped_column(Text)

@@ -4,7 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, ValidationError
+
+# Money in integer cents, up to $1,000,000 a field: an order's total (a few such fields
+# added) stays far inside the 32-bit integer columns that hold it.
+Cents = Annotated[StrictInt, Field(ge=0, le=100_000_000)]
+# The years a time may name: past them a deadline computed from it (prep_time + grace)
+# would overflow Python's datetime.
+YEARS = (2000, 2999)
 
 
 def field_path(loc) -> str:
@@ -56,7 +63,13 @@ def _iso_text(value):
 
 
 def _utc_if_naive(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value  # OneTablet sends UTC
+    value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value  # OneTablet sends UTC
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise ValueError(OUT_OF_YEARS)
+    return value
+
+
+OUT_OF_YEARS = f"must be a date-time between the years {YEARS[0]} and {YEARS[1]}"
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc_if_naive)]

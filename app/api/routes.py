@@ -82,7 +82,7 @@ def create_order():
     return response, 201
 
 
-@bp.get("/orders/<path:order_id>")
+@bp.get("/orders/<order_id:order_id>")
 def get_order(order_id):
     """The order, its state, courier, overdue flag, failed calls and timeline."""
     order = None if has_nul(order_id) else db.session.get(Order, order_id)
@@ -155,8 +155,7 @@ def _valid_timezone(name: str) -> bool:
 
 
 def _build(new: NewOrder, data: dict, digest: str, store) -> Order:
-    extras = sum(v for k in ("tip", "delivery_fee", "service_fee")
-                 if isinstance(v := data.get(k), int) and not isinstance(v, bool) and v >= 0)
+    extras = sum(v or 0 for v in (new.tip, new.delivery_fee, new.service_fee))
     consumer = new.consumer
     return Order(
         id=new.id,

@@ -9,10 +9,9 @@ from typing import Literal, Optional
 from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator,
                       model_validator)
 
-from ..validation import IsoDateTime
+from ..validation import Cents, IsoDateTime
 from ..webhooks import CANCELLATION_PATH, READY_PATH
 
-Cents = Field(ge=0, le=100_000_000)
 WEBHOOK_SUFFIXES = (CANCELLATION_PATH, READY_PATH)
 
 
@@ -35,7 +34,7 @@ class Consumer(Open):
 class Item(Open):
     merchant_supplied_id: StrictStr = Field(min_length=1, max_length=255)
     quantity: StrictInt = Field(ge=1, le=1000)
-    price: StrictInt = Cents
+    price: Cents
     name: Optional[StrictStr] = Field(default=None, max_length=255)
 
 
@@ -48,8 +47,12 @@ class NewOrder(Open):
     id: StrictStr = Field(min_length=1, max_length=255)
     store: StoreRef
     consumer: Consumer
-    subtotal: StrictInt = Cents
-    tax: StrictInt = Cents
+    subtotal: Cents
+    tax: Cents
+    # Not Passline's, but added into the order's total: money like the others when sent.
+    tip: Optional[Cents] = None
+    delivery_fee: Optional[Cents] = None
+    service_fee: Optional[Cents] = None
     # Either may be left out: it then follows the other (null is refused: not a boolean).
     is_pickup: StrictBool = Field(default=None, json_schema_extra={"default": False})
     fulfillment_type: Optional[Literal["pickup", "dx_delivery", "mx_fleet_delivery"]] = None

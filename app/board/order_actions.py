@@ -102,7 +102,7 @@ ACTIONS: dict[str, Callable] = {
 }
 
 
-@bp.post("/orders/<path:order_id>/<any(" + ", ".join(f'"{a}"' for a in ACTIONS) + "):action>")
+@bp.post("/orders/<order_id:order_id>/<any(" + ", ".join(f'"{a}"' for a in ACTIONS) + "):action>")
 @login_required
 def order_action(order_id, action):
     """Apply one staff action to one order, then show its detail again."""

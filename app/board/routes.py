@@ -132,7 +132,7 @@ def render_detail(order_id: str, status: int = 200, **extra):
     return respond(render_template(template, **context), status)
 
 
-@bp.get("/orders/<path:order_id>")
+@bp.get("/orders/<order_id:order_id>")
 @login_required
 def order_detail(order_id):
     """An order's detail: items, customer, money, store time, courier, audit trail, actions."""

@@ -30,6 +30,7 @@ import requests
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
+from .. import routing
 from ..lifecycle import CANCEL_REASONS, COURIER_STATUSES
 from ..webhooks.signature import sign
 from .restaurants import Restaurant
@@ -234,16 +235,17 @@ class Simulator:
 
     def _build_app(self) -> Flask:
         app = Flask("onetablet_simulator")
+        routing.for_order_ids(app)
 
         @app.post("/orders")
         def create_order():
             return self._handle(self._create_order)
 
-        @app.post("/orders/<path:order_id>/delivery-status")
+        @app.post("/orders/<order_id:order_id>/delivery-status")
         def delivery_status(order_id):
             return self._handle(self._delivery_status, order_id)
 
-        @app.post("/orders/<path:order_id>/cancel")
+        @app.post("/orders/<order_id:order_id>/cancel")
         def cancel(order_id):
             return self._handle(self._cancel, order_id)
 

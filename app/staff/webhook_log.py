@@ -17,7 +17,7 @@ from . import respond
 bp = Blueprint("webhook_log", __name__, url_prefix="/webhooks")
 
 PAGE_SIZE = 50
-VERDICTS = ("applied", "duplicate", "refused")
+VERDICTS = ("applied", "duplicate", "refused", "failed")
 # The kinds app/webhooks/routes.py records, one per webhook path.
 KINDS = ("order_confirmation", "order_ready", "order_cancellation", "store_status", "store_items", "store_menu")
 _FILTERS = {"order": WebhookReceipt.order_id, "store": WebhookReceipt.store_ref,

@@ -18,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import clock, orders, stores
 from ..bodies import loads, raw_body
+from ..errors import CODES
 from ..extensions import db
 from ..models import DedupeKey, WebhookReceipt
 from ..validation import describe, has_nul, storable
@@ -25,6 +26,7 @@ from . import CANCELLATION_PATH, READY_PATH, bp, schemas
 from .signature import BadSignature, verify
 
 ACTOR = "onetablet"
+TOO_LARGE = CODES[413]
 _KEPT_HEADERS = ("content-type", "content-length", "user-agent", "webhook-id", "webhook-timestamp",
                  "webhook-signature", "x-forwarded-for")
 
@@ -46,7 +48,7 @@ class Received:
             self.raw = raw_body()
         except RequestEntityTooLarge:
             self.raw = b""
-            raise Refusal(413, "too_large", "the body is over the 1 MiB limit") from None
+            raise Refusal(413, *TOO_LARGE) from None
         if has_nul(order_id) or has_nul(store_ref):  # no id can hold U+0000
             raise Refusal(404, "unknown_order" if order_id else "unknown_store",
                           f"no {'order' if order_id else 'store'} with id {order_id or store_ref!r}")
@@ -150,12 +152,27 @@ def _handle(kind: str, schema, apply, **refs):
         return apply(received, body)
     except Refusal as refusal:
         db.session.rollback()
-        if received is None:  # the body could not even be read
-            received = Received.__new__(Received)
-            received.kind, received.raw = kind, b""
-            received.webhook_id = request.headers.get("webhook-id")
-            received.order_id, received.store_ref = refs.get("order_id"), refs.get("store_ref")
-        return _answer(received, refusal.status, "refused", refusal.error, refusal.detail)
+        return _answer(received or _unread(kind, refs), refusal.status, "refused", refusal.error, refusal.detail)
+    except Exception:
+        # A fault of ours: the change is rolled back, OneTablet retries (a 5xx), and the
+        # webhook is still kept in the log, raw, to be seen and replayed.
+        db.session.rollback()
+        current_app.logger.exception("webhook %s on %s failed", kind, request.path)
+        try:
+            return _answer(received or _unread(kind, refs), 500, "failed", "internal_error",
+                           "an unexpected error; nothing was applied, and it has been logged")
+        except Exception:
+            db.session.rollback()
+            raise  # not even the receipt could be written (the database is down): a plain 500
+
+
+def _unread(kind: str, refs: dict) -> Received:
+    """A Received for a webhook whose body could not be read."""
+    received = Received.__new__(Received)
+    received.kind, received.raw = kind, b""
+    received.webhook_id = request.headers.get("webhook-id")
+    received.order_id, received.store_ref = refs.get("order_id"), refs.get("store_ref")
+    return received
 
 
 def _order_event(received: Received, action, event: str):
@@ -179,7 +196,7 @@ def _order_event(received: Received, action, event: str):
 
 # --- orders ---------------------------------------------------------------------------
 
-@bp.patch("/orders/<path:order_id>")
+@bp.patch("/orders/<order_id:order_id>")
 def order_confirmation(order_id):
     """Restaurant accepted (success) or rejected (fail) the order."""
 
@@ -198,7 +215,7 @@ def order_confirmation(order_id):
     return _handle("order_confirmation", schemas.OrderConfirmation, apply, order_id=order_id)
 
 
-@bp.patch("/orders/<path:order_id>" + READY_PATH)
+@bp.patch("/orders/<order_id:order_id>" + READY_PATH)
 def order_ready(order_id):
     """Restaurant marked the order ready."""
 
@@ -209,7 +226,7 @@ def order_ready(order_id):
     return _handle("order_ready", schemas.OrderReady, apply, order_id=order_id)
 
 
-@bp.patch("/orders/<path:order_id>" + CANCELLATION_PATH)
+@bp.patch("/orders/<order_id:order_id>" + CANCELLATION_PATH)
 def order_cancellation(order_id):
     """Restaurant cancelled the order."""
 

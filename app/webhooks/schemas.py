@@ -7,7 +7,7 @@ from typing import Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
 
 from ..lifecycle import CANCEL_REASONS
-from ..validation import IsoDateTime
+from ..validation import OUT_OF_YEARS, Cents, IsoDateTime
 
 Text = Field(min_length=1, max_length=255)
 
@@ -28,7 +28,9 @@ class OrderConfirmation(Body):
     def _prep_time(cls, value, handler):
         try:
             value = handler(value)
-        except ValidationError:  # one error that says what fits, not one per member of the Union
+        except ValidationError as error:  # one error that says what fits, not one per member of the Union
+            if any(e["msg"].endswith(OUT_OF_YEARS) for e in error.errors()):
+                raise ValueError(OUT_OF_YEARS) from None  # a time, but not one a deadline can follow
             raise ValueError("must be minutes (an integer) or an ISO 8601 date-time, "
                              "e.g. 2024-01-15T18:30:00Z") from None
         if isinstance(value, int) and not 0 <= value <= 24 * 60:
@@ -63,7 +65,7 @@ class StoreItems(Body):
 class MenuEntry(Body):
     merchant_supplied_id: StrictStr = Text
     name: StrictStr = Field(max_length=255)
-    price: StrictInt = Field(ge=0)
+    price: Cents
 
 
 class MenuCategory(Body):

@@ -36,8 +36,9 @@ def test_a_pickup_fulfillment_type_without_is_pickup_is_a_pickup_order(app, api,
         assert "is_pickup" not in db.session.get(Order, body["id"]).payload
 
 
-def test_nan_and_infinity_are_not_json(api, menu):
-    raw = json.dumps(order_body(tip=0.5)).replace("0.5", "NaN")
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "1e400"])
+def test_nan_and_infinity_are_not_json(api, menu, constant):
+    raw = json.dumps(order_body(delivery_address={"lat": 0.5})).replace("0.5", constant)
     response = api.client.post("/api/orders", data=raw, headers={**api.headers, "Content-Type": "application/json"})
     assert response.status_code == 400 and response.get_json()["error"] == "not_json"
 
@@ -109,6 +110,12 @@ def _without(body, *path):
     (lambda b: b.update(subtotal=-1), "subtotal"),
     (lambda b: b.update(subtotal=21.5), "subtotal"),
     (lambda b: b.update(tax="189"), "tax"),
+    # Money the total adds up must fit its 32-bit column (a 500 once); times, a datetime.
+    (lambda b: b.update(tip=2_147_483_648), "tip"),
+    (lambda b: b.update(delivery_fee=-1), "delivery_fee"),
+    (lambda b: b.update(service_fee=1.5), "service_fee"),
+    (lambda b: b["categories"][0]["items"][0].update(price=10**12), "categories[0].items[0].price"),
+    (lambda b: b.update(estimated_pickup_time="9999-12-31T23:59:59Z"), "estimated_pickup_time"),
     (lambda b: b.update(categories=[]), "categories"),
     (lambda b: b["categories"][0]["items"][1].update(quantity=0), "categories[0].items[1].quantity"),
     (lambda b: _without(b, "categories", 0, "items", 0, "price"), "categories[0].items[0].price"),
@@ -168,3 +175,17 @@ def test_the_openapi_document_describes_api_and_webhooks(client):
     assert {"200", "400", "401", "404", "409", "413", "422"} <= set(
         doc["paths"]["/onetablet/orders/{order_id}"]["patch"]["responses"])
     assert "NewOrder" in doc["components"]["schemas"]
+
+
+def test_an_id_with_a_leading_slash_is_its_own_order_everywhere(api, hook, menu, staff):
+    """Ids are any string: `/x` and `x` are two orders, and the paths that carry `/x`
+    (`…/orders//x`, or `%2Fx`, which the server decodes to the same) reach `/x`, not `x`."""
+    for order_id in ("lead", "/lead", "a//b"):
+        assert api.create(order_body(order_id)).status_code == 201
+    assert hook.reject("/lead", reason="for /lead only").status_code == 200
+    assert hook.confirm("a//b").status_code == 200
+    assert api.order("/lead")["state"] == "rejected" and api.order("lead")["state"] == "submitted"
+    assert api.order("a//b")["state"] == "confirmed"
+    assert api.client.get("/api/orders/%2Flead", headers=api.headers).get_json()["id"] == "/lead"
+    detail = staff.login().get("/orders//lead")
+    assert detail.status_code == 200 and 'data-detail-id="/lead"' in detail.get_data(as_text=True)

@@ -51,5 +51,5 @@ def test_a_chunked_order_over_one_mebibyte_is_413(api, menu, live_server):
     order = order_body(instructions="x" * (2 * MIB))
     status, answer = send_chunked(live_server, "POST", "/api/orders", json.dumps(order).encode(),
                                   {"Authorization": f"Bearer {PLATFORM_KEY}", "Content-Type": "application/json"})
-    assert status == 413 and answer["error"] == "request_entity_too_large" and answer["detail"]
+    assert (status, answer) == (413, {"error": "too_large", "detail": "the body is over the 1 MiB limit"})
     assert api.get(order["id"]).status_code == 404

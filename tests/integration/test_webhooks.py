@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from app import orders
 from app.extensions import db
 from app.models import OrderEvent, WebhookReceipt
 from tests.conftest import signed_headers
@@ -192,12 +193,14 @@ def test_a_forbidden_event_sent_again_gets_the_same_refusal_as_an_error(app, hoo
 
 
 def test_nan_and_infinity_are_not_json(app, hook, api, submitted):
-    for constant in (b"NaN", b"Infinity", b"-Infinity"):
+    # 1e400 is JSON, but past a double: Python would read Infinity, which PostgreSQL refuses.
+    for constant in (b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1.5e999"):
         body = b'{"merchant_supplied_id": "R1", "order_status": "success", "extra": ' + constant + b"}"
         response = hook.send("PATCH", f"/orders/{submitted}", body)
         assert response.status_code == 400 and response.get_json()["error"] == "not_json"
         assert constant.lstrip(b"-").decode() in response.get_json()["detail"]
     assert api.order(submitted)["state"] == "submitted"
+    assert receipts(app)[-1][1:3] == ("refused", 400)
 
 
 def test_a_body_over_one_mebibyte_is_413(app, hook, submitted):
@@ -213,6 +216,10 @@ def test_a_body_over_one_mebibyte_is_413(app, hook, submitted):
     ("/orders/{id}", {"merchant_supplied_id": "R1", "order_status": "success", "prep_time": "soon"}, "prep_time"),
     ("/orders/{id}", {"merchant_supplied_id": "R1", "order_status": "success", "prep_time": "12"}, "prep_time"),
     ("/stores/store-1/status", {"is_active": False, "resume_at": 1700000000}, "resume_at"),
+    # Times whose deadlines would overflow (a 500 once), money past the 32-bit columns
+    ("/orders/{id}", {"merchant_supplied_id": "R1", "order_status": "success", "prep_time": "9999-12-31T23:59:59Z"},
+     "prep_time"),
+    ("/stores/store-1/status", {"is_active": False, "resume_at": "0001-01-01T00:00:00Z"}, "resume_at"),
     ("/orders/{id}/cancellation", {"cancel_reason": "BORED"}, "cancel_reason"),
     ("/orders/{id}/events/order_ready_for_pickup", {"merchant_supplied_id": 5}, "merchant_supplied_id"),
     ("/stores/store-1/status", {"is_active": "false"}, "is_active"),
@@ -233,6 +240,16 @@ def test_a_prep_time_that_is_neither_minutes_nor_a_time_gets_one_plain_message(h
     response = hook.confirm(submitted, prep_time="soon")
     assert response.get_json()["detail"] == (
         "prep_time: must be minutes (an integer) or an ISO 8601 date-time, e.g. 2024-01-15T18:30:00Z")
+    response = hook.confirm(submitted, prep_time="9999-12-31T23:59:59Z")
+    assert response.get_json()["detail"] == "prep_time: must be a date-time between the years 2000 and 2999"
+
+
+def test_a_menu_price_past_a_million_dollars_is_422_naming_it(app, hook):
+    menu = [{"name": "A", "items": [{"merchant_supplied_id": "x", "name": "X", "price": 1_000_000_000_000}]}]
+    response = hook.menu("store-2", menu)
+    assert response.status_code == 422
+    assert response.get_json()["detail"].startswith("categories[0].items[0].price: ")
+    assert receipts(app)[-1][1:3] == ("refused", 422)
 
 
 def test_menu_with_an_item_twice_is_422(hook):
@@ -282,3 +299,17 @@ def test_any_order_id_works_slashes_and_url_characters_included(app, api, hook, 
         actions.cancel(order_id, reason="OTHER", details=None, actor="staff:dana")
         call = db.session.query(OutboxMessage).filter_by(kind="cancel").one()
         assert call.path == f"/orders/{path}/cancel"  # one path segment at OneTablet
+
+
+def test_a_fault_of_ours_is_a_500_that_changes_nothing_and_is_still_logged(app, hook, api, submitted, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(orders, "apply", broken)
+    response = hook.confirm(submitted, webhook_id="msg_fault")
+    assert response.status_code == 500 and response.get_json()["error"] == "internal_error"
+    assert receipts(app)[-1] == ("order_confirmation", "failed", 500, "internal_error")
+    assert api.order(submitted)["state"] == "submitted"
+    monkeypatch.undo()  # fixed: OneTablet's retry (the same webhook-id) is applied, not a duplicate
+    assert hook.confirm(submitted, webhook_id="msg_fault").get_json()["status"] == "applied"
+    assert api.order(submitted)["state"] == "confirmed"
