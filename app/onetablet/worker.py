@@ -223,8 +223,16 @@ class Worker:
                                       payload=claimed.payload, idempotency_key=claimed.idempotency_key)
         except Exception as exc:  # requests' errors, and anything else: the next try may do better
             error = exc
-        verdict = policy.judge(response, error, clock.now())
-        self.record(claimed, verdict, response, sender)
+        try:
+            verdict = policy.judge(response, error, clock.now())
+            self.record(claimed, verdict, response, sender)
+        except Exception as exc:
+            # A bug, or an answer nobody foresaw, must still count as an attempt: a message
+            # left untouched goes out again each time its lease runs out, forever, never
+            # reaching its give-up, and the order's later calls wait behind it.
+            log.exception("outbox message %s: could not record the answer; counted as a failed attempt",
+                          claimed.id)
+            verdict = self._record_mishap(claimed, response, exc, sender)
         return verdict
 
     def record(self, claimed: Claimed, verdict: policy.Verdict, response, sender: str) -> None:
@@ -250,6 +258,34 @@ class Worker:
             message.last_error = verdict.error
             self._give_up(message, now, _refused_reason(message, verdict, response))
         db.session.commit()
+
+    def _record_mishap(self, claimed: Claimed, response, exc: Exception, sender: str) -> policy.Verdict:
+        """Record an answer that could not be handled as a retryable failure: the usual
+        backoff, and the usual give-up (audit row, rejection) once attempts or hours are
+        spent. Should that fail too, the bare minimum: the attempt counted, and the
+        message backs off or is failed (the card's badge counts failed messages)."""
+        db.session.rollback()
+        verdict = policy.Verdict(policy.RETRY, status_code=getattr(response, "status_code", None),
+                                 error=f"Passline could not handle the answer: {exc.__class__.__name__}: {exc}"[:1000])
+        try:
+            self.record(claimed, verdict, None, sender)
+            return verdict
+        except Exception:
+            db.session.rollback()
+            log.exception("outbox message %s: recording it as a failed attempt failed too", claimed.id)
+        message = self._still_ours(claimed, sender, verdict)
+        if message is None:
+            return verdict
+        now = clock.now()
+        self._count_attempt(message, verdict)
+        message.last_error = verdict.error
+        when = self._next_attempt(message, verdict, now)
+        if when is None:
+            message.status, message.failed_at = "failed", now
+        else:
+            message.next_attempt_at = when
+        db.session.commit()
+        return verdict
 
     def _still_ours(self, claimed: Claimed, sender: str, verdict: policy.Verdict) -> Optional[OutboxMessage]:
         """The claimed message, locked; None when our lease ran out and another sender

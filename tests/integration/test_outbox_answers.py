@@ -82,3 +82,58 @@ def test_a_retry_after_that_is_not_ascii_digits_or_a_date_is_ignored_for_the_usu
     frozen_clock.advance(seconds=1)
     assert outbox_worker.drain() == 1
     assert messages(app)[0].status == "sent"
+
+
+def test_an_answer_passline_fails_to_handle_still_counts_as_an_attempt_and_gives_up_in_the_end(
+        app, api, menu, onetablet, outbox_worker, frozen_clock, monkeypatch):
+    from app.onetablet import worker
+
+    def broken(response):
+        raise RuntimeError("cannot read this answer")
+
+    monkeypatch.setattr(worker, "_response_record", broken)
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 3
+    order_id = place(api)
+    onetablet.start()
+    onetablet.fail_next(3, 503)
+    assert outbox_worker.drain() == 1  # no exception out of the pass
+    [message] = messages(app)
+    assert (message.status, message.attempts, message.last_status_code) == ("pending", 1, 503)
+    assert "RuntimeError: cannot read this answer" in message.last_error
+    assert message.locked_by is None and message.locked_until is None
+    assert frozen_clock.now <= message.next_attempt_at <= frozen_clock.now + timedelta(seconds=1)
+    assert outbox_worker.drain() == 0  # backing off, not re-sent at once
+
+    for attempts in (2, 3):
+        frozen_clock.advance(seconds=4)
+        assert outbox_worker.drain() == 1
+        assert messages(app)[0].attempts == attempts
+    [message] = messages(app)
+    assert message.status == "failed"
+    order = api.order(order_id)
+    assert order["state"] == "rejected"
+    assert [(c["kind"], c["attempts"]) for c in order["failed_calls"]] == [("create_order", 3)]
+    frozen_clock.advance(hours=2)
+    assert outbox_worker.drain() == 0
+
+
+def test_when_even_giving_up_fails_the_message_is_still_marked_failed(
+        app, api, menu, onetablet, outbox_worker, frozen_clock, monkeypatch):
+    from app import outbox
+    from app.onetablet import policy
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(policy, "judge", broken)
+    monkeypatch.setattr(outbox, "audit", broken)  # the give-up path's audit row
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1
+    place(api)
+    onetablet.start()
+    assert outbox_worker.drain() == 1
+    [message] = messages(app)
+    assert (message.status, message.attempts, message.locked_by) == ("failed", 1, None)
+    assert message.failed_at == frozen_clock.now
+    assert "RuntimeError: broken" in message.last_error
+    frozen_clock.advance(hours=2)
+    assert outbox_worker.drain() == 0
