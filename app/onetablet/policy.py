@@ -72,6 +72,11 @@ def judge(response: Optional[requests.Response], error: Optional[Exception], now
     return Verdict(FINAL, status_code=code, error=error_text)
 
 
+def refused(status_code: Optional[int]) -> bool:
+    """A 4xx other than 429: the other side's final no, so it did nothing with the call."""
+    return status_code is not None and 400 <= status_code < 500 and status_code != 429
+
+
 def give_up_at(started: datetime, max_hours: float) -> datetime:
     return started + timedelta(hours=max_hours)
 
