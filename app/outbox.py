@@ -3,6 +3,7 @@
 `enqueue` adds a message to the current transaction, so the call exists exactly when
 the change that causes it is committed. The worker (app/onetablet/worker.py) sends it.
 """
+import logging
 import uuid
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from . import clock
 from .extensions import db
 from .models import OutboxMessage
 
+log = logging.getLogger(__name__)
 _WAKE = "outbox_wake"
 
 
@@ -55,6 +57,7 @@ def retry(message_id: int, *, actor: str) -> OutboxMessage:
     from . import orders
     from .actions import ActionError
     from .lifecycle import SUBMITTED
+    from .onetablet import policy
 
     message = db.session.execute(
         select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()).scalar_one_or_none()
@@ -72,6 +75,16 @@ def retry(message_id: int, *, actor: str) -> OutboxMessage:
         raise refusal
     previous = {"message_id": message.id, "kind": message.kind, "attempts": message.attempts,
                 "last_error": message.last_error}
+    if policy.refused(message.last_status_code):
+        # A new key: under the old one OneTablet (or the customer app) answered with a
+        # refusal, so it did nothing, and one that keeps answers per key would only repeat
+        # that refusal. Had any earlier try been done, its success would have been replayed
+        # instead. After 5xx, 429 or no answer the key stays: that call may have been done.
+        new_key = str(uuid.uuid4())
+        previous["idempotency_key"] = [message.idempotency_key, new_key]  # [old, new], as changes are kept
+        log.info("outbox message %s retried by hand under a new Idempotency-Key %s (was %s)",
+                 message.id, new_key, message.idempotency_key)
+        message.idempotency_key = new_key
     # failed_at stays: the give-up clock of the new round starts from it.
     message.status, message.attempts, message.next_attempt_at = "pending", 0, clock.now()
     message.locked_by = message.locked_until = None

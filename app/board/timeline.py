@@ -141,6 +141,8 @@ class _Facts:
             return f"after {value} attempt{'' if value == 1 else 's'}"
         if key == "status_code":
             return f"HTTP {value}" if value else ""
+        if key == "idempotency_key":  # [old, new]: only a call OneTablet refused gets a new one
+            return "sent under a new Idempotency-Key (the old one was refused)"
         if key in ("refused", "error", "last_error"):
             return value or ""
         return f"{key.replace('_', ' ')}: {_newest(value)}"

@@ -223,23 +223,24 @@ class Worker:
                                       payload=claimed.payload, idempotency_key=claimed.idempotency_key)
         except Exception as exc:  # requests' errors, and anything else: the next try may do better
             error = exc
-        verdict = policy.judge(response, error, clock.now())
-        self.record(claimed, verdict, response, sender)
+        try:
+            verdict = policy.judge(response, error, clock.now())
+            self.record(claimed, verdict, response, sender)
+        except Exception as exc:
+            # A bug, or an answer nobody foresaw, must still count as an attempt: a message
+            # left untouched goes out again each time its lease runs out, forever, never
+            # reaching its give-up, and the order's later calls wait behind it.
+            log.exception("outbox message %s: could not record the answer; counted as a failed attempt",
+                          claimed.id)
+            verdict = self._record_mishap(claimed, response, exc, sender)
         return verdict
 
     def record(self, claimed: Claimed, verdict: policy.Verdict, response, sender: str) -> None:
-        message = db.session.execute(
-            select(OutboxMessage).where(OutboxMessage.id == claimed.id).with_for_update()).scalar_one()
-        if message.status != "pending" or message.locked_by != sender:
-            # Our lease ran out and another sender took the message over: its outcome counts.
-            log.warning("outbox message %s: lease lost by %s, outcome %s not recorded",
-                        claimed.id, sender, verdict.outcome)
-            db.session.rollback()
+        message = self._still_ours(claimed, sender, verdict)
+        if message is None:
             return
         now = clock.now()
-        message.attempts += 1
-        message.last_status_code = verdict.status_code
-        message.locked_by = message.locked_until = None
+        self._count_attempt(message, verdict)
         if response is not None:
             message.response = _response_record(response)
         if verdict.outcome == policy.SENT:
@@ -248,19 +249,79 @@ class Worker:
                 self._keep_client_order_id(claimed.order_id, response)
         elif verdict.outcome == policy.RETRY:
             message.last_error = verdict.error
-            when = policy.next_attempt(
-                attempts=message.attempts, now=now, started=_round_started(message), verdict=verdict,
-                max_attempts=self.config["OUTBOX_MAX_ATTEMPTS"], max_hours=self.config["OUTBOX_MAX_HOURS"],
-                base=self.config["OUTBOX_BASE_DELAY_SECONDS"], cap=self.config["OUTBOX_MAX_DELAY_SECONDS"],
-                rng=self.rng)
+            when = self._next_attempt(message, verdict, now)
             if when is None:
-                self._give_up(message, now, _gave_up_reason(message, verdict))
+                self._give_up(message, now, self._gave_up_reason(message, verdict, now))
             else:
                 message.next_attempt_at = when
         else:
             message.last_error = verdict.error
             self._give_up(message, now, _refused_reason(message, verdict, response))
         db.session.commit()
+
+    def _record_mishap(self, claimed: Claimed, response, exc: Exception, sender: str) -> policy.Verdict:
+        """Record an answer that could not be handled as a retryable failure: the usual
+        backoff, and the usual give-up (audit row, rejection) once attempts or hours are
+        spent. Should that fail too, the bare minimum: the attempt counted, and the
+        message backs off or is failed (the card's badge counts failed messages)."""
+        db.session.rollback()
+        verdict = policy.Verdict(policy.RETRY, status_code=getattr(response, "status_code", None),
+                                 error=f"Passline could not handle the answer: {exc.__class__.__name__}: {exc}"[:1000])
+        try:
+            self.record(claimed, verdict, None, sender)
+            return verdict
+        except Exception:
+            db.session.rollback()
+            log.exception("outbox message %s: recording it as a failed attempt failed too", claimed.id)
+        message = self._still_ours(claimed, sender, verdict)
+        if message is None:
+            return verdict
+        now = clock.now()
+        self._count_attempt(message, verdict)
+        message.last_error = verdict.error
+        when = self._next_attempt(message, verdict, now)
+        if when is None:
+            message.status, message.failed_at = "failed", now
+        else:
+            message.next_attempt_at = when
+        db.session.commit()
+        return verdict
+
+    def _still_ours(self, claimed: Claimed, sender: str, verdict: policy.Verdict) -> Optional[OutboxMessage]:
+        """The claimed message, locked; None when our lease ran out and another sender
+        took the message over: its outcome counts, not ours."""
+        message = db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.id == claimed.id).with_for_update()).scalar_one()
+        if message.status != "pending" or message.locked_by != sender:
+            log.warning("outbox message %s: lease lost by %s, outcome %s not recorded",
+                        claimed.id, sender, verdict.outcome)
+            db.session.rollback()
+            return None
+        return message
+
+    @staticmethod
+    def _count_attempt(message: OutboxMessage, verdict: policy.Verdict) -> None:
+        message.attempts += 1
+        message.last_status_code = verdict.status_code
+        message.locked_by = message.locked_until = None
+
+    def _next_attempt(self, message: OutboxMessage, verdict: policy.Verdict, now: datetime) -> Optional[datetime]:
+        return policy.next_attempt(
+            attempts=message.attempts, now=now, started=_round_started(message), verdict=verdict,
+            max_attempts=self.config["OUTBOX_MAX_ATTEMPTS"], max_hours=self.config["OUTBOX_MAX_HOURS"],
+            base=self.config["OUTBOX_BASE_DELAY_SECONDS"], cap=self.config["OUTBOX_MAX_DELAY_SECONDS"],
+            rng=self.rng)
+
+    def _gave_up_reason(self, message: OutboxMessage, verdict: policy.Verdict, now: datetime) -> str:
+        who = "OneTablet" if message.target == "onetablet" else "the customer webhook"
+        last = f"HTTP {verdict.status_code}" if verdict.status_code else (verdict.error or "no answer")
+        max_hours = self.config["OUTBOX_MAX_HOURS"]
+        deadline = policy.give_up_at(_round_started(message), max_hours)
+        if message.attempts < self.config["OUTBOX_MAX_ATTEMPTS"] and policy.waits_past_give_up(verdict, now, deadline):
+            return (f"{who} could not take the {message.kind} call: it asked to wait {_span(verdict.retry_after)} "
+                    f"({last}, Retry-After), past the {max_hours:g} h Passline keeps trying")
+        return (f"{who} could not take the {message.kind} call: gave up after {message.attempts} attempts "
+                f"(last: {last})")
 
     @staticmethod
     def _keep_client_order_id(order_id: str, response) -> None:
@@ -332,10 +393,12 @@ def _refused_reason(message: OutboxMessage, verdict: policy.Verdict, response) -
     return f"{who} refused the {message.kind} call (HTTP {verdict.status_code})" + (f": {detail}" if detail else "")
 
 
-def _gave_up_reason(message: OutboxMessage, verdict: policy.Verdict) -> str:
-    who = "OneTablet" if message.target == "onetablet" else "the customer webhook"
-    last = f"HTTP {verdict.status_code}" if verdict.status_code else (verdict.error or "no answer")
-    return f"{who} could not take the {message.kind} call: gave up after {message.attempts} attempts (last: {last})"
+def _span(seconds: float) -> str:
+    """A wait in words; OneTablet may ask for any number of seconds, even beyond a float."""
+    for unit, size, below in (("s", 1, 120), ("min", 60, 7200), ("h", 3600, 172800), ("days", 86400, 3650 * 86400)):
+        if seconds < below:
+            return f"{seconds / size:.0f} {unit}"
+    return "more than ten years"
 
 
 def start(app) -> Worker:

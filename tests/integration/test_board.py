@@ -347,18 +347,24 @@ def test_only_a_manager_overrides_and_always_with_a_reason(staff, api, hook, sub
     assert api.order(submitted)["state"] == "confirmed"
 
 
-def test_a_failed_call_is_retried_by_hand(app, dispatcher, api, submitted):
+@pytest.mark.parametrize("last_status_code, new_key", [(503, False), (None, False), (422, True)])
+def test_a_failed_call_is_retried_by_hand(app, dispatcher, api, submitted, last_status_code, new_key):
     with app.app_context():
         message = db.session.query(OutboxMessage).filter_by(order_id=submitted).one()
-        message.status, message_id = "failed", message.id
+        message.status, message.last_status_code = "failed", last_status_code
+        message_id, old_key = message.id, message.idempotency_key
         db.session.commit()
     detail = dispatcher.get(f"/orders/{submitted}", htmx=True).get_data(as_text=True)
     assert f'name="message_id" value="{message_id}"' in detail
     response = dispatcher.post(f"/orders/{submitted}/retry", {"message_id": message_id}, htmx=True)
     assert response.status_code == 200 and "Call queued again." in response.get_data(as_text=True)
     with app.app_context():
-        assert db.session.get(OutboxMessage, message_id).status == "pending"
+        message = db.session.get(OutboxMessage, message_id)
+        assert message.status == "pending"
+        assert (message.idempotency_key != old_key) == new_key  # a refused call only: see test_outbox_delivery
     assert api.order(submitted)["timeline"][-1]["event"] == "call_retried"
+    _markup, words = timeline_of(dispatcher.get(f"/orders/{submitted}", htmx=True).get_data(as_text=True))
+    assert ("sent under a new Idempotency-Key" in words) == new_key
 
 
 def test_acknowledging_stops_the_alarm_once(app, dispatcher, api, submitted):

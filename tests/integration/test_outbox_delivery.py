@@ -194,8 +194,72 @@ def test_a_failed_call_retried_by_hand_goes_out_again_and_is_audited(
     assert len(retried) == 1
     assert retried[0]["actor"] == "staff:dana" and retried[0]["from_state"] == retried[0]["to_state"]
     assert retried[0]["detail"]["kind"] == "delivery_status"
+    # OneTablet refused it (400): nothing was done under that key, and a OneTablet that
+    # keeps answers per key would only repeat the refusal. A new key, and it says so.
+    resent = messages(app, kind="delivery_status")[0]
+    assert resent.idempotency_key != failed.idempotency_key
+    assert retried[0]["detail"]["idempotency_key"] == [failed.idempotency_key, resent.idempotency_key]
     keys = [c.idempotency_key for c in onetablet.calls if c.path.endswith("/delivery-status")]
-    assert keys == [failed.idempotency_key] * 2  # the same message, so the same key
+    assert keys == [failed.idempotency_key, resent.idempotency_key]
+
+
+def test_an_order_onetablet_refused_gets_a_new_key_by_hand_so_onetablet_does_not_replay_the_refusal(
+        app, api, menu, onetablet, outbox_worker, frozen_clock):
+    from app.onetablet.restaurants import Restaurant
+
+    # The simulator keeps every answer per Idempotency-Key, as OneTablet may.
+    onetablet.restaurants = {"elsewhere": Restaurant("elsewhere", "Elsewhere", "UTC", [])}
+    [order_id] = place(api)
+    onetablet.start()
+    outbox_worker.drain()
+    [refused] = messages(app)
+    assert (refused.status, refused.last_status_code) == ("failed", 404)  # unknown_store
+    assert api.order(order_id)["state"] == "rejected"
+
+    onetablet.restaurants["store-1"] = Restaurant("store-1", "Store 1", "UTC", [])  # the store goes live
+    with app.app_context():
+        actions.override(order_id, to_state="submitted", reason="store is live on OneTablet now",
+                         actor="staff:manager")
+        outbox.retry(refused.id, actor="staff:manager")
+    assert outbox_worker.drain() == 1
+    [sent] = messages(app)
+    assert (sent.status, sent.last_status_code) == ("sent", 201)
+    assert [(c.idempotency_key, c.status) for c in onetablet.calls] == [
+        (refused.idempotency_key, 404), (sent.idempotency_key, 201)]
+    assert api.order(order_id)["state"] == "submitted" and order_id in onetablet.orders
+    [retried] = [e for e in api.order(order_id)["timeline"] if e["event"] == "call_retried"]
+    assert retried["detail"]["idempotency_key"] == [refused.idempotency_key, sent.idempotency_key]
+
+
+@pytest.mark.parametrize("failure", ["503", "429", "down"])
+def test_a_call_that_ran_out_of_retries_keeps_its_key_by_hand_as_onetablet_may_have_done_it(
+        app, api, menu, onetablet, outbox_worker, frozen_clock, courier, failure):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 2
+    [order_id] = place(api)
+    onetablet.start()
+    outbox_worker.drain()
+    with app.app_context():
+        actions.assign_courier(order_id, courier_id=courier, actor="staff:dana")
+    if failure == "down":
+        onetablet.stop_api()
+    else:
+        onetablet.fail_next(2, int(failure))
+    for _ in range(2):
+        frozen_clock.advance(seconds=5)
+        assert outbox_worker.drain() == 1
+    [failed] = messages(app, kind="delivery_status")
+    assert (failed.status, failed.attempts) == ("failed", 2)
+
+    if failure == "down":
+        onetablet.start()
+    with app.app_context():
+        outbox.retry(failed.id, actor="staff:dana")
+    assert outbox_worker.drain() == 1
+    [sent] = messages(app, kind="delivery_status")
+    assert (sent.status, sent.idempotency_key) == ("sent", failed.idempotency_key)
+    assert {c.idempotency_key for c in onetablet.calls_to("/delivery-status")} == {failed.idempotency_key}
+    [retried] = [e for e in api.order(order_id)["timeline"] if e["event"] == "call_retried"]
+    assert "idempotency_key" not in retried["detail"]
 
 
 def test_a_refused_order_is_not_resent_by_hand_while_it_is_rejected(

@@ -46,6 +46,14 @@ def test_huge_attempt_numbers_do_not_overflow():
     ("", None),
     ("soon", None),
     ("-5", None),
+    ("²", None),  # str.isdigit() says yes, float() says no
+    ("1²", None),
+    ("٣", None),  # an Arabic-Indic three: a digit, not an ASCII one
+    ("1.5", None),
+    ("+5", None),
+    ("99999999999999", 99999999999999.0),  # huge is read; next_attempt decides what it means
+    ("9" * 400, float("inf")),
+    ("Sat, 01 Jan 10000 00:00:00 GMT", None),  # past what a datetime holds
 ])
 def test_retry_after_reads_seconds_or_an_http_date(header, seconds):
     assert policy.parse_retry_after(header, NOW) == seconds
@@ -100,4 +108,12 @@ def test_gives_up_once_the_hours_are_spent_and_never_plans_past_them():
     started = NOW - timedelta(hours=1)
     assert plan(2, started=started, max_hours=1.0) is None
     nearly = NOW - timedelta(minutes=59, seconds=50)
-    assert plan(2, started=nearly, max_hours=1.0, retry_after=3600.0) == nearly + timedelta(hours=1)
+    for attempts in range(1, 12):
+        assert plan(attempts, started=nearly, max_hours=1.0) <= nearly + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("retry_after", [11.0, 3600.0, 1e14, 1e300, float("inf")])
+def test_a_retry_after_past_the_give_up_time_gives_up_now_whatever_its_size(retry_after):
+    nearly = NOW - timedelta(minutes=59, seconds=50)  # 10 s left
+    assert plan(2, started=nearly, max_hours=1.0, retry_after=retry_after) is None
+    assert plan(2, started=nearly, max_hours=1.0, retry_after=10.0) == NOW + timedelta(seconds=10)
