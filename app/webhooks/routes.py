@@ -174,6 +174,8 @@ def _order_event(received: Received, action, event: str):
         return _answer(received, 409, "refused", "forbidden", outcome.refused)
     if not outcome.changed:
         return _answer(received, 200, "duplicate", None, f"nothing new: the order is {order.state}")
+    if all(change.detail.get("late") for change in outcome.changes):
+        return _answer(received, 200, "applied", None, f"late: its data is kept, the order stays {order.state}")
     return _answer(received, 200, "applied", None, f"order is {order.state}")
 
 
