@@ -121,6 +121,27 @@ def test_a_rejection_of_a_finished_order_is_409_but_keeps_the_restaurants_id(app
     assert last["detail"]["merchant_supplied_id"] == [None, "KITCHEN-42"]
 
 
+def test_an_older_confirmation_arriving_later_does_not_overwrite_a_newer_prep_time(app, hook, api, submitted):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    assert hook.confirm(submitted, prep_time="2026-11-28T12:30:00Z", timestamp=now).status_code == 200
+    deadline = api.order(submitted)["deadline"]
+    stale = hook.confirm(submitted, prep_time="2026-11-28T12:10:00Z", timestamp=now - timedelta(seconds=120))
+    assert stale.status_code == 200 and "stale" in stale.get_json()["detail"]
+    order = api.order(submitted)
+    assert order["prep_time"] == "2026-11-28T12:30:00+00:00" and order["deadline"] == deadline
+    last = order["timeline"][-1]
+    assert (last["event"], last["from_state"], last["to_state"], last["refused"]) == (
+        "confirmed", "confirmed", "confirmed", False)
+    assert last["detail"]["stale"]["prep_time"] == "2026-11-28T12:10:00+00:00"
+    from app.models import Order
+
+    with app.app_context():
+        assert db.session.get(Order, submitted).prep_time_sent_at == now
+    # a newer one still moves it, minutes counted from its own timestamp
+    assert hook.confirm(submitted, prep_time=40, timestamp=now + timedelta(seconds=30)).status_code == 200
+    assert api.order(submitted)["prep_time"] == (now + timedelta(seconds=30, minutes=40)).isoformat()
+
+
 @pytest.mark.parametrize("reason", ["ITEM_OUT_OF_STOCK", "STORE_CLOSED", "KITCHEN_BUSY", "OTHER"])
 def test_cancellation_with_each_reason_code(hook, api, submitted, reason):
     assert hook.cancel(submitted, reason, details="see tablet").status_code == 200

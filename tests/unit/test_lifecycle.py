@@ -21,6 +21,7 @@ class FakeOrder:
     state: Optional[str] = None
     merchant_supplied_id: Optional[str] = None
     prep_time: Optional[datetime] = None
+    prep_time_sent_at: Optional[datetime] = None
     failure_reason: Optional[str] = None
     cancel_reason: Optional[str] = None
     cancel_details: Optional[str] = None
@@ -137,6 +138,46 @@ def test_a_rejection_of_a_finished_order_is_refused_but_keeps_an_unknown_restaur
     with pytest.raises(Forbidden) as again:  # an id we have is not replaced by a refused event's
         L.reject(order, now=T0, merchant_supplied_id="R2", reason="closed")
     assert again.value.kept == {} and order.merchant_supplied_id == "R1" and order.version == version + 1
+
+
+def test_an_older_prep_time_arriving_later_is_ignored_and_noted_as_stale():
+    order = new_order()
+    sent = T0 + timedelta(minutes=2)
+    newer, older = T0 + timedelta(minutes=30), T0 + timedelta(minutes=10)
+    L.confirm(order, now=sent, merchant_supplied_id="R1", prep_time=newer, sent_at=sent)
+    deadline, version = order.deadline_at, order.version
+    [change] = L.confirm(order, now=sent + timedelta(seconds=5), merchant_supplied_id="R1", prep_time=older,
+                         sent_at=sent - timedelta(seconds=120))
+    assert (change.event, change.from_state, change.to_state) == ("confirmed", lc.CONFIRMED, lc.CONFIRMED)
+    assert change.detail == {"stale": {"prep_time": older.isoformat(),
+                                       "sent_at": (sent - timedelta(seconds=120)).isoformat(),
+                                       "kept_sent_at": sent.isoformat()}}
+    assert (order.prep_time, order.prep_time_sent_at, order.deadline_at) == (newer, sent, deadline)
+    assert order.version == version + 1  # audited, so the card's trail changes
+
+
+def test_a_newer_prep_time_replaces_the_kept_one_and_moves_the_deadline():
+    order = new_order()
+    L.confirm(order, now=T0, prep_time=T0 + timedelta(minutes=10), sent_at=T0)
+    later = T0 + timedelta(minutes=1)
+    [change] = L.confirm(order, now=later, prep_time=T0 + timedelta(minutes=30), sent_at=later)
+    assert "stale" not in change.detail and "late" not in change.detail
+    assert (order.prep_time, order.prep_time_sent_at) == (T0 + timedelta(minutes=30), later)
+    assert order.deadline_at == T0 + timedelta(minutes=35)
+    # sent in the same second as the kept one: the later arrival wins, as for store statuses
+    L.confirm(order, now=later, prep_time=T0 + timedelta(minutes=25), sent_at=later)
+    assert order.prep_time == T0 + timedelta(minutes=25)
+
+
+def test_a_stale_prep_time_on_a_late_confirmation_is_ignored_too():
+    order = new_order()
+    L.confirm(order, now=T0, prep_time=T0 + timedelta(minutes=30), sent_at=T0)
+    L.ready(order, now=T0 + timedelta(minutes=20))
+    [change] = L.confirm(order, now=T0 + timedelta(minutes=21), merchant_supplied_id="R1",
+                         prep_time=T0 + timedelta(minutes=5), sent_at=T0 - timedelta(minutes=1))
+    assert change.detail["late"] and change.detail["stale"]["prep_time"] == (T0 + timedelta(minutes=5)).isoformat()
+    assert change.detail["merchant_supplied_id"] == [None, "R1"]  # its other data is still kept
+    assert order.prep_time == T0 + timedelta(minutes=30)
 
 
 def test_same_event_twice_changes_nothing_the_second_time():
