@@ -7,7 +7,7 @@ from urllib.parse import quote
 from flask import current_app
 
 from . import outbox
-from .lifecycle import (CANCELLED, COMPLETED, CONFIRMED, IN_TRANSIT, READY, REJECTED, Change)
+from .lifecycle import (CANCELLED, COMPLETED, CONFIRMED, IN_TRANSIT, READY, REJECTED, TERMINAL, Change)
 from .extensions import db
 from .models import Courier, Refund
 
@@ -22,7 +22,7 @@ def after_changes(order, changes: list[Change], *, actor: str) -> None:
     for change in changes:
         if change.event == "submitted":
             _send_order(order)
-        if by_staff and change.event == "cancelled":
+        if by_staff and _cancels_an_open_order(change):
             _tell_onetablet_cancel(order)
         if by_staff and change.event in COURIER_EVENTS:
             _tell_onetablet_courier(order)
@@ -30,6 +30,16 @@ def after_changes(order, changes: list[Change], *, actor: str) -> None:
             _notify_customer(order, NOTIFY_ON[change.to_state])
         if change.to_state in (REJECTED, CANCELLED) and change.from_state != change.to_state:
             _open_refund(order, change)
+
+
+def _cancels_an_open_order(change: Change) -> bool:
+    """Staff ended an order the restaurant has, or will have, on its tablet: a cancel from
+    the board, or a manager's override to cancelled (README: a staff cancellation), so
+    OneTablet must be told. Not from a terminal state: a rejected order was declined or
+    never taken, a completed or cancelled one is over there too (a staff cancel is refused
+    in those states). Nothing is sent for an override *out of* cancelled either: OneTablet
+    has no call that reopens an order, so the manager settles that with the restaurant."""
+    return change.to_state == CANCELLED and change.from_state not in TERMINAL
 
 
 def _send_order(order) -> None:

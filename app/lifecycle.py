@@ -4,7 +4,8 @@ Plain Python, no Flask and no database: every entry point (webhook, staff form,
 scheduler, API) loads an order, calls one method here, and writes the returned
 `Change`s as audit rows. A method either returns the changes it made to the order
 (an empty list when the event changes nothing: a duplicate) or raises `Forbidden`
-having changed nothing.
+having changed nothing — except the restaurant's own order id, which a refused
+rejection still keeps when Passline has none (listed in `Forbidden.kept`).
 
 An order is any object with the attributes of `app.models.Order` that are used here
 (tests use a plain dataclass).
@@ -45,7 +46,12 @@ LIMITS = ("confirmation", "preparation", "courier_pickup", "customer_pickup", "d
 
 
 class Forbidden(Exception):
-    """The rules forbid this event; nothing was changed (answered 409)."""
+    """The rules forbid this event (answered 409); nothing was changed but `kept`, the
+    restaurant data it still recorded (audited on the refusal's row)."""
+
+    def __init__(self, message: str, kept: Optional[dict[str, Any]] = None):
+        super().__init__(message)
+        self.kept = kept or {}
 
 
 @dataclass(frozen=True)
@@ -96,17 +102,27 @@ class Lifecycle:
         self._set_deadline(order)
         return [Change("submitted", None, SUBMITTED)]
 
-    def confirm(self, order, *, now, merchant_supplied_id=None, prep_time=None) -> list[Change]:
-        """The restaurant accepted (confirmation webhook, `order_status: success`)."""
-        if order.state in (REJECTED, CANCELLED):
+    def confirm(self, order, *, now, merchant_supplied_id=None, prep_time=None, sent_at=None) -> list[Change]:
+        """The restaurant accepted (confirmation webhook, `order_status: success`).
+
+        After the order moved on — ready, in transit, and also cancelled or completed (a
+        confirmation that crossed the cancellation, or reordered in delivery) — it is a late
+        event (SPEC §1): its data is kept (the restaurant's id, which a cancellation does not
+        carry; the prep_time, which moves a deadline only while the order is confirmed) and
+        the state stays. A rejected order refuses it: the restaurant declined that one.
+
+        `sent_at` is when OneTablet sent it (the webhook's timestamp): a prep_time sent
+        before the one already kept arrived out of order and is ignored, audited as stale."""
+        if order.state == REJECTED:
             raise Forbidden(f"order is {order.state}; a confirmation cannot reopen it")
-        detail = self._record_restaurant_data(order, merchant_supplied_id, prep_time)
+        detail = self._record_restaurant_data(order, merchant_supplied_id, prep_time, sent_at)
         if order.state == SUBMITTED:
             return self._done(order, [self._move(order, CONFIRMED, now, "confirmed", detail=detail)])
         if not detail:
             return []  # already confirmed, nothing new
-        if order.state == CONFIRMED and "prep_time" in detail:
-            self._set_deadline(order)  # a new promise from the kitchen
+        if order.state == CONFIRMED:
+            if "prep_time" in detail:
+                self._set_deadline(order)  # a new promise from the kitchen
         else:
             detail["late"] = True  # arrived after the order moved on: data only
         return self._done(order, [Change("confirmed", order.state, order.state, detail=detail)])
@@ -117,10 +133,17 @@ class Lifecycle:
         if order.state == REJECTED:
             return []
         if order.state != SUBMITTED:
+            # It contradicts what happened (confirmed, or over: cancelled, completed), so it
+            # stays refused; but the restaurant's order id is worth keeping when we have none
+            # (after a cancellation, which does not carry it), as a late event's data is.
+            kept = {}
+            if order.merchant_supplied_id is None:
+                kept = self._record_restaurant_data(order, merchant_supplied_id, None)
+                if kept:
+                    order.version = (order.version or 0) + 1
             raise Forbidden(
                 f"order is already {order.state}; a rejection is only possible before "
-                "confirmation (a restaurant that cannot finish an order cancels it)"
-            )
+                "confirmation (a restaurant that cannot finish an order cancels it)", kept=kept)
         detail = self._record_restaurant_data(order, merchant_supplied_id, None)
         order.failure_reason = reason
         detail["failure_reason"] = reason
@@ -319,15 +342,29 @@ class Lifecycle:
         return None, None, None
 
     @staticmethod
-    def _record_restaurant_data(order, merchant_supplied_id, prep_time) -> dict[str, Any]:
-        """Keep what the restaurant told us; return what was new."""
+    def _record_restaurant_data(order, merchant_supplied_id, prep_time, sent_at=None) -> dict[str, Any]:
+        """Keep what the restaurant told us; return what was new.
+
+        A prep_time is kept with when it was sent (`prep_time_sent_at`), like a store's
+        status: one sent earlier than the kept one is older news and is only noted as
+        `stale`. One sent at the same second, or of unknown time, is applied."""
         detail: dict[str, Any] = {}
         if merchant_supplied_id and merchant_supplied_id != order.merchant_supplied_id:
             detail["merchant_supplied_id"] = [order.merchant_supplied_id, merchant_supplied_id]
             order.merchant_supplied_id = merchant_supplied_id
-        if prep_time is not None and prep_time != order.prep_time:
+        if prep_time is None:
+            return detail
+        kept_sent_at = order.prep_time_sent_at
+        if sent_at is not None and kept_sent_at is not None and sent_at < kept_sent_at:
+            detail["stale"] = {"prep_time": _iso(prep_time), "sent_at": _iso(sent_at),
+                               "kept_sent_at": _iso(kept_sent_at)}
+            return detail
+        if prep_time != order.prep_time:
             detail["prep_time"] = [_iso(order.prep_time), _iso(prep_time)]
             order.prep_time = prep_time
+            order.prep_time_sent_at = sent_at
+        elif sent_at is not None and (kept_sent_at is None or sent_at > kept_sent_at):
+            order.prep_time_sent_at = sent_at  # the same promise, repeated later
         return detail
 
     @staticmethod

@@ -122,6 +122,9 @@ class Order(db.Model):
     merchant_supplied_id: Mapped[Optional[str]] = mapped_column(String(255))  # restaurant's id
     client_order_id: Mapped[Optional[str]] = mapped_column(String(255))  # OneTablet's id
     prep_time: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # restaurant's ready time
+    # When OneTablet sent that prep_time (webhook-timestamp): an older one arriving later
+    # is ignored, as a store's status is (status_as_of).
+    prep_time_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     failure_reason: Mapped[Optional[str]] = mapped_column(Text)
     cancel_reason: Mapped[Optional[str]] = mapped_column(String(64))
     cancel_details: Mapped[Optional[str]] = mapped_column(Text)

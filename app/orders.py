@@ -74,7 +74,9 @@ def apply(
         changes = action(lifecycle(), order)
     except Forbidden as refusal:
         row = _audit_row(order, event, order.state, order.state, actor, payload, now, refused=True,
-                         detail={"refused": str(refusal)})
+                         detail={"refused": str(refusal), **refusal.kept})
+        if refusal.kept:  # the restaurant's data it still recorded shows on the card
+            live.order_changed(db.session, order)
         return Outcome(refused=str(refusal), events=[row])
     rows = [
         _audit_row(order, c.event, c.from_state, c.to_state, actor, payload, now,

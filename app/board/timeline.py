@@ -135,6 +135,8 @@ class _Facts:
             return f"restaurant's id {_newest(value)}"
         if key == "late":
             return "arrived after the order had moved on"
+        if key == "stale":
+            return f"older promise (ready {self.clock(value.get('prep_time'))}) ignored: sent before the one kept"
         if key == "cancel_details":
             return value or ""
         if key == "attempts":

@@ -191,6 +191,11 @@ def _order_event(received: Received, action, event: str):
         return _answer(received, 409, "refused", "forbidden", outcome.refused)
     if not outcome.changed:
         return _answer(received, 200, "duplicate", None, f"nothing new: the order is {order.state}")
+    if any(change.detail.get("stale") for change in outcome.changes):
+        return _answer(received, 200, "applied", None,
+                       f"stale: its prep_time was sent before the one kept, and is ignored; order is {order.state}")
+    if all(change.detail.get("late") for change in outcome.changes):
+        return _answer(received, 200, "applied", None, f"late: its data is kept, the order stays {order.state}")
     return _answer(received, 200, "applied", None, f"order is {order.state}")
 
 
@@ -206,7 +211,8 @@ def order_confirmation(order_id):
             if isinstance(prep_time, int):
                 prep_time = received.sent_at + timedelta(minutes=prep_time)
             action = lambda lc, o: lc.confirm(  # noqa: E731
-                o, now=clock.now(), merchant_supplied_id=body.merchant_supplied_id, prep_time=prep_time)
+                o, now=clock.now(), merchant_supplied_id=body.merchant_supplied_id, prep_time=prep_time,
+                sent_at=received.sent_at)
             return _order_event(received, action, "confirmed")
         action = lambda lc, o: lc.reject(  # noqa: E731
             o, now=clock.now(), merchant_supplied_id=body.merchant_supplied_id, reason=body.failure_reason)

@@ -70,6 +70,79 @@ def test_late_confirmation_after_ready_keeps_its_prep_time_without_moving(app, h
     assert audit(app, submitted)[-1] == ("confirmed", "ready", "ready", False, False)
 
 
+def finish(app, hook, order_id, terminal, courier):
+    """Cancel the order (staff) or deliver it (ready, then the courier's dropoff)."""
+    from app import actions
+
+    with app.app_context():
+        if terminal == "cancelled":
+            actions.cancel(order_id, reason="OTHER", details="customer called", actor="staff:dana")
+        else:
+            assert hook.ready(order_id).status_code == 200
+            actions.assign_courier(order_id, courier_id=courier, actor="staff:dana")
+            actions.courier_status(order_id, status="dropoff", actor="staff:dana")
+
+
+@pytest.mark.parametrize("terminal", ["cancelled", "completed"])
+def test_a_late_confirmation_of_a_finished_order_keeps_its_data_and_says_so(app, hook, api, submitted, courier,
+                                                                            terminal):
+    finish(app, hook, submitted, terminal, courier)
+    before = api.order(submitted)
+    response = hook.send("PATCH", f"/orders/{submitted}", {
+        "merchant_supplied_id": "KITCHEN-42", "order_status": "success", "prep_time": "2026-11-28T19:30:00Z"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "applied" and "late" in response.get_json()["detail"]
+    order = api.order(submitted)
+    assert (order["state"], order["merchant_supplied_id"], order["prep_time"]) == (
+        terminal, "KITCHEN-42", "2026-11-28T19:30:00+00:00")
+    assert order["deadline"] is None and order["state_changed_at"] == before["state_changed_at"]
+    last = order["timeline"][-1]
+    assert (last["event"], last["from_state"], last["to_state"], last["refused"]) == (
+        "confirmed", terminal, terminal, False)
+    assert last["detail"]["late"] is True
+
+
+@pytest.mark.parametrize("terminal", ["cancelled", "completed"])
+def test_a_rejection_of_a_finished_order_is_409_but_keeps_the_restaurants_id(app, hook, api, submitted, courier,
+                                                                             terminal):
+    finish(app, hook, submitted, terminal, courier)
+    if terminal == "completed":  # ready carried the id; a refused rejection does not replace it
+        response = hook.reject(submitted)
+        assert response.status_code == 409
+        assert api.order(submitted)["merchant_supplied_id"] == f"R-{submitted}"
+        return
+    response = hook.send("PATCH", f"/orders/{submitted}", {
+        "merchant_supplied_id": "KITCHEN-42", "order_status": "fail", "failure_reason": "too busy"})
+    assert response.status_code == 409 and response.get_json()["error"] == "forbidden"
+    order = api.order(submitted)
+    assert (order["state"], order["merchant_supplied_id"], order["failure_reason"]) == (
+        "cancelled", "KITCHEN-42", None)
+    last = order["timeline"][-1]
+    assert (last["event"], last["refused"]) == ("rejected", True)
+    assert last["detail"]["merchant_supplied_id"] == [None, "KITCHEN-42"]
+
+
+def test_an_older_confirmation_arriving_later_does_not_overwrite_a_newer_prep_time(app, hook, api, submitted):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    assert hook.confirm(submitted, prep_time="2026-11-28T12:30:00Z", timestamp=now).status_code == 200
+    deadline = api.order(submitted)["deadline"]
+    stale = hook.confirm(submitted, prep_time="2026-11-28T12:10:00Z", timestamp=now - timedelta(seconds=120))
+    assert stale.status_code == 200 and "stale" in stale.get_json()["detail"]
+    order = api.order(submitted)
+    assert order["prep_time"] == "2026-11-28T12:30:00+00:00" and order["deadline"] == deadline
+    last = order["timeline"][-1]
+    assert (last["event"], last["from_state"], last["to_state"], last["refused"]) == (
+        "confirmed", "confirmed", "confirmed", False)
+    assert last["detail"]["stale"]["prep_time"] == "2026-11-28T12:10:00+00:00"
+    from app.models import Order
+
+    with app.app_context():
+        assert db.session.get(Order, submitted).prep_time_sent_at == now
+    # a newer one still moves it, minutes counted from its own timestamp
+    assert hook.confirm(submitted, prep_time=40, timestamp=now + timedelta(seconds=30)).status_code == 200
+    assert api.order(submitted)["prep_time"] == (now + timedelta(seconds=30, minutes=40)).isoformat()
+
+
 @pytest.mark.parametrize("reason", ["ITEM_OUT_OF_STOCK", "STORE_CLOSED", "KITCHEN_BUSY", "OTHER"])
 def test_cancellation_with_each_reason_code(hook, api, submitted, reason):
     assert hook.cancel(submitted, reason, details="see tablet").status_code == 200

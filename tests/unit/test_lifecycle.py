@@ -21,6 +21,7 @@ class FakeOrder:
     state: Optional[str] = None
     merchant_supplied_id: Optional[str] = None
     prep_time: Optional[datetime] = None
+    prep_time_sent_at: Optional[datetime] = None
     failure_reason: Optional[str] = None
     cancel_reason: Optional[str] = None
     cancel_details: Optional[str] = None
@@ -90,6 +91,93 @@ def test_late_confirmation_records_prep_time_without_moving_back():
     changes = L.confirm(order, now=T0, merchant_supplied_id="R1", prep_time=prep)
     assert order.state == lc.READY and order.prep_time == prep
     assert changes[0].from_state == changes[0].to_state == lc.READY and changes[0].detail["late"]
+
+
+def finished(terminal: str) -> FakeOrder:
+    """An order the restaurant never confirmed, now cancelled or completed."""
+    order = new_order()
+    if terminal == lc.CANCELLED:
+        L.cancel(order, now=T0, reason="OTHER", details="customer called", by="staff:ann")
+    else:
+        L.override(order, now=T0, to_state=lc.COMPLETED, reason="delivered, tablet offline", by="staff:mia")
+    return order
+
+
+@pytest.mark.parametrize("terminal", [lc.CANCELLED, lc.COMPLETED])
+def test_a_late_confirmation_of_a_finished_order_keeps_its_data_and_the_state(terminal):
+    order = finished(terminal)
+    version = order.version
+    prep = T0 + timedelta(minutes=25)
+    [change] = L.confirm(order, now=T0 + timedelta(minutes=3), merchant_supplied_id="R1", prep_time=prep)
+    assert (change.event, change.from_state, change.to_state) == ("confirmed", terminal, terminal)
+    assert change.detail == {"merchant_supplied_id": [None, "R1"], "prep_time": [None, prep.isoformat()],
+                             "late": True}
+    assert (order.state, order.merchant_supplied_id, order.prep_time) == (terminal, "R1", prep)
+    assert (order.deadline_at, order.next_alarm_at, order.confirmed_at) == (None, None, None)  # still over
+    assert order.version == version + 1
+    assert L.confirm(order, now=T0, merchant_supplied_id="R1", prep_time=prep) == []  # again: nothing new
+
+
+def test_a_confirmation_of_a_rejected_order_stays_refused():
+    order = new_order()
+    L.reject(order, now=T0, merchant_supplied_id="R1", reason="closed")
+    with pytest.raises(Forbidden):
+        L.confirm(order, now=T0, merchant_supplied_id="R1", prep_time=T0)
+    assert (order.state, order.prep_time) == (lc.REJECTED, None)
+
+
+@pytest.mark.parametrize("terminal", [lc.CANCELLED, lc.COMPLETED])
+def test_a_rejection_of_a_finished_order_is_refused_but_keeps_an_unknown_restaurant_id(terminal):
+    order = finished(terminal)
+    version = order.version
+    with pytest.raises(Forbidden) as refused:
+        L.reject(order, now=T0, merchant_supplied_id="R1", reason="closed")
+    assert refused.value.kept == {"merchant_supplied_id": [None, "R1"]}
+    assert (order.state, order.merchant_supplied_id, order.failure_reason) == (terminal, "R1", None)
+    assert order.version == version + 1
+    with pytest.raises(Forbidden) as again:  # an id we have is not replaced by a refused event's
+        L.reject(order, now=T0, merchant_supplied_id="R2", reason="closed")
+    assert again.value.kept == {} and order.merchant_supplied_id == "R1" and order.version == version + 1
+
+
+def test_an_older_prep_time_arriving_later_is_ignored_and_noted_as_stale():
+    order = new_order()
+    sent = T0 + timedelta(minutes=2)
+    newer, older = T0 + timedelta(minutes=30), T0 + timedelta(minutes=10)
+    L.confirm(order, now=sent, merchant_supplied_id="R1", prep_time=newer, sent_at=sent)
+    deadline, version = order.deadline_at, order.version
+    [change] = L.confirm(order, now=sent + timedelta(seconds=5), merchant_supplied_id="R1", prep_time=older,
+                         sent_at=sent - timedelta(seconds=120))
+    assert (change.event, change.from_state, change.to_state) == ("confirmed", lc.CONFIRMED, lc.CONFIRMED)
+    assert change.detail == {"stale": {"prep_time": older.isoformat(),
+                                       "sent_at": (sent - timedelta(seconds=120)).isoformat(),
+                                       "kept_sent_at": sent.isoformat()}}
+    assert (order.prep_time, order.prep_time_sent_at, order.deadline_at) == (newer, sent, deadline)
+    assert order.version == version + 1  # audited, so the card's trail changes
+
+
+def test_a_newer_prep_time_replaces_the_kept_one_and_moves_the_deadline():
+    order = new_order()
+    L.confirm(order, now=T0, prep_time=T0 + timedelta(minutes=10), sent_at=T0)
+    later = T0 + timedelta(minutes=1)
+    [change] = L.confirm(order, now=later, prep_time=T0 + timedelta(minutes=30), sent_at=later)
+    assert "stale" not in change.detail and "late" not in change.detail
+    assert (order.prep_time, order.prep_time_sent_at) == (T0 + timedelta(minutes=30), later)
+    assert order.deadline_at == T0 + timedelta(minutes=35)
+    # sent in the same second as the kept one: the later arrival wins, as for store statuses
+    L.confirm(order, now=later, prep_time=T0 + timedelta(minutes=25), sent_at=later)
+    assert order.prep_time == T0 + timedelta(minutes=25)
+
+
+def test_a_stale_prep_time_on_a_late_confirmation_is_ignored_too():
+    order = new_order()
+    L.confirm(order, now=T0, prep_time=T0 + timedelta(minutes=30), sent_at=T0)
+    L.ready(order, now=T0 + timedelta(minutes=20))
+    [change] = L.confirm(order, now=T0 + timedelta(minutes=21), merchant_supplied_id="R1",
+                         prep_time=T0 + timedelta(minutes=5), sent_at=T0 - timedelta(minutes=1))
+    assert change.detail["late"] and change.detail["stale"]["prep_time"] == (T0 + timedelta(minutes=5)).isoformat()
+    assert change.detail["merchant_supplied_id"] == [None, "R1"]  # its other data is still kept
+    assert order.prep_time == T0 + timedelta(minutes=30)
 
 
 def test_same_event_twice_changes_nothing_the_second_time():
@@ -251,8 +339,9 @@ def test_random_event_streams_never_move_backwards(events, pickup, dup):
         before = (order.state, order.courier_status, order.version)
         try:
             changes = run(order, event, now)
-        except Forbidden:
-            assert (order.state, order.courier_status, order.version) == before
+        except Forbidden as refusal:  # changes nothing but the restaurant data it keeps
+            assert (order.state, order.courier_status, order.version) == before[:2] + (
+                before[2] + (1 if refusal.kept else 0),)
             continue
         if before[0] in lc.TERMINAL:
             assert order.state == before[0] and not any(c.from_state != c.to_state for c in changes)
