@@ -13,6 +13,12 @@
   var more = new Map(); // column key -> Set of ids the server left out (capped column)
   var selected = new Set(); // ids picked for a bulk action
   var reloading = 0; // board (re)loads in flight: updates wait until the last one has landed
+  // The board load in flight (a filter change, a reload): one at a time. Two at once would
+  // both target the same #board; the later swap would land on a detached element, whose
+  // settle event never reaches us, and the board would wait for it (buffering every push).
+  var boardXhr = null;
+  var columnXhrs = new Set(); // column loads in flight ("show all"): a board load replaces them
+  var reloadAgain = false; // a reload was asked for while a load was in flight
   var buffered = []; // updates that arrive while the board reloads
   var detailId = null;
   var focusCancel = false;
@@ -72,7 +78,7 @@
       if (!col) return;
       reexpanding += 1;
       htmx.ajax("GET", "/board/columns/" + encodeURIComponent(key) + location.search, { target: col, swap: "outerHTML" })
-        .then(null, function () { reexpanding = Math.max(0, reexpanding - 1); });
+        .then(null, function () { reexpanding = Math.max(0, reexpanding - 1); settled(); });
     });
   }
 
@@ -162,16 +168,36 @@
     var pending = buffered;
     buffered = [];
     pending.forEach(applyUpdate);
+    settled();
+  }
+
+  // Nothing in flight any more: a reload asked for meanwhile goes now.
+  function settled() {
+    if (reloadAgain && !reloading && !reexpanding) { reloadAgain = false; reloadBoard(); }
   }
 
   // After a disconnect the board is loaded again, so it shows exactly what a fresh load shows.
+  // A load already on its way may have been rendered before what this reload is for: another
+  // follows it.
   function reloadBoard() {
-    if (!document.getElementById("board")) return Promise.resolve();
-    return htmx.ajax("GET", location.pathname + location.search, { target: "#board", swap: "outerHTML" });
+    if (!document.getElementById("board")) return;
+    if (boardXhr || reexpanding) { reloadAgain = true; return; }
+    htmx.ajax("GET", location.pathname + location.search, { target: "#board", swap: "outerHTML" })
+      .catch(function () {}); // failed or superseded: afterRequest has dealt with it
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (event.detail.target && event.detail.target.id === "board") { reloading += 1; keep(); }
+    if (event.detail.target && event.detail.target.id === "board") {
+      reloading += 1; // before the abort below, so the pushes stay buffered
+      keep();
+      // The newer load wins (a filter the dispatcher just chose, and the reload that sees it),
+      // and the columns of the board it replaces are not loaded any more.
+      if (boardXhr && boardXhr !== event.detail.xhr) boardXhr.abort();
+      boardXhr = event.detail.xhr;
+      columnXhrs.forEach(function (xhr) { xhr.abort(); });
+    } else if (event.detail.target && event.detail.target.matches && event.detail.target.matches("section[data-state]")) {
+      columnXhrs.add(event.detail.xhr);
+    }
     var more = event.detail.elt && event.detail.elt.classList && event.detail.elt.classList.contains("more");
     if (more) expanded.add(event.detail.elt.closest("section[data-state]").dataset.state);
   });
@@ -184,10 +210,12 @@
     }
     if (event.detail.target && event.detail.target.closest && event.detail.target.closest("section[data-state]")) {
       rebuild(); // "show all" replaced a column
-      if (reexpanding) { reexpanding -= 1; restore(); }
+      if (reexpanding) { reexpanding -= 1; restore(); settled(); }
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.xhr === boardXhr) boardXhr = null;
+    columnXhrs.delete(event.detail.xhr);
     if (reloading && !event.detail.successful && event.detail.target && event.detail.target.id === "board") {
       finishReload();
     }
@@ -207,13 +235,16 @@
     var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 2000 });
     var connected = false;
     socket.on("connect", function () {
-      indicate("live", "Live");
-      if (connected) { reloadBoard(); return; } // a reconnect: pushes were missed meanwhile
+      if (connected) { indicate("live", "Live"); reloadBoard(); return; } // a reconnect: pushes were missed meanwhile
       connected = true;
       // The first connect follows the page's own load: reload only if something changed
-      // between its render and the socket joining (pushes then reached no one).
+      // between its render and the socket joining (pushes then reached no one). "Live" once
+      // that is settled (and the reload, if any, on its way).
       var rendered = board ? +board.dataset.now : null;
-      socket.emit("board_changed_since", rendered, function (changed) { if (changed !== false) reloadBoard(); });
+      socket.timeout(5000).emit("board_changed_since", rendered, function (error, changed) {
+        if (error || changed !== false) reloadBoard();
+        indicate("live", "Live");
+      });
     });
     socket.on("disconnect", function () { indicate("reconnecting", "Reconnecting…"); });
     socket.on("connect_error", function () {
@@ -234,7 +265,7 @@
   // So a visible board also reloads itself every data-catch-up-ms.
   function catchUpMs() { return board ? +board.dataset.catchUpMs : 0; } // 0: never
   function catchUp() {
-    if (catchUpMs() > 0 && !document.hidden && !reloading) reloadBoard();
+    if (catchUpMs() > 0 && !document.hidden && !reloading && !reexpanding) reloadBoard();
     setTimeout(catchUp, catchUpMs() || 60000); // looks again later: a reload may change it
   }
 

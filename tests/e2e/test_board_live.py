@@ -103,6 +103,40 @@ def test_filters_live_in_the_url_and_live_updates_respect_them(live_server, remo
 
 
 @pytest.mark.parametrize("app_config", [{"BOARD_CATCH_UP_SECONDS": 1}], ids=["catch-up-1s"])
+def test_a_filter_chosen_while_the_board_reloads_wins_and_the_board_stays_live(live_server, remote, browser,
+                                                                               staff_accounts):
+    """Two board loads at once (a catch-up reload still on its way when the dispatcher picks
+    a filter) once left the board waiting forever for the first one: every push after it
+    was held back. The newer load wins; the board goes on taking pushes."""
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    wait_live(page)
+    held = []  # the next catch-up reload of the unfiltered board, kept from the server
+
+    def hold(route):
+        if route.request.headers.get("hx-request") and "type=" not in route.request.url and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"{live_server.url}/?*", hold)
+    page.route(f"{live_server.url}/", hold)
+    for _ in range(50):  # the next catch-up reload, within BOARD_CATCH_UP_SECONDS
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "a catch-up reload was expected within BOARD_CATCH_UP_SECONDS"
+    page.select_option("#filters select[name=type]", "pickup")
+    page.wait_for_url("**/?*type=pickup*")
+    try:
+        held[0].continue_()  # the old reload's answer, late (the browser may have dropped it)
+    except Exception:
+        pass
+    pickup = remote.create(pickup=True)
+    wait_card_in(page, pickup, "submitted")
+    assert page.locator("#board").get_attribute("data-filter-type") == "pickup"
+
+
+@pytest.mark.parametrize("app_config", [{"BOARD_CATCH_UP_SECONDS": 1}], ids=["catch-up-1s"])
 def test_a_board_that_missed_a_push_catches_up_keeping_focus_and_shown_columns(app, live_server, remote, browser,
                                                                               staff_accounts):
     """A push lost on its way (the socket still up) leaves no card stale for long: a visible
@@ -127,7 +161,8 @@ def test_a_board_that_missed_a_push_catches_up_keeping_focus_and_shown_columns(a
 
     page.wait_for_selector(f'{card(page, ids[0])} .cust:text("Zelda")', timeout=5_000)
     page.wait_for_selector(f'section[data-state="submitted"] .card:nth-of-type({CAP + 1})')
-    assert page.evaluate("document.activeElement.dataset.orderId") == focused
+    # The focus comes back once the whole column has settled (htmx settles 20 ms after a swap).
+    page.wait_for_function("id => document.activeElement?.dataset?.orderId === id", arg=focused)
     assert page.errors == [] and page.dialogs == []
 
 
