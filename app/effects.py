@@ -22,7 +22,7 @@ def after_changes(order, changes: list[Change], *, actor: str) -> None:
     for change in changes:
         if change.event == "submitted":
             _send_order(order)
-        if by_staff and _cancels_an_open_order(change):
+        if by_staff and cancels_an_open_order(change):
             _tell_onetablet_cancel(order)
         if by_staff and change.event in COURIER_EVENTS:
             _tell_onetablet_courier(order)
@@ -32,7 +32,7 @@ def after_changes(order, changes: list[Change], *, actor: str) -> None:
             _open_refund(order, change)
 
 
-def _cancels_an_open_order(change: Change) -> bool:
+def cancels_an_open_order(change: Change) -> bool:
     """Staff ended an order the restaurant has, or will have, on its tablet: a cancel from
     the board, or a manager's override to cancelled (README: a staff cancellation), so
     OneTablet must be told. Not from a terminal state: a rejected order was declined or

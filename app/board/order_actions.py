@@ -11,7 +11,7 @@ from typing import Callable
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import actions, outbox
+from .. import actions, effects, outbox
 from ..extensions import db
 from ..lifecycle import CANCEL_REASONS
 from ..models import OutboxMessage
@@ -74,8 +74,10 @@ def _override(order_id, form, actor):
     reason = (form.get("reason") or "").strip()
     if not reason:
         raise FormError("An override needs a reason.")
-    return _said(actions.override(order_id, to_state=form.get("to_state", ""), reason=reason, actor=actor),
-                 "Override applied.")
+    outcome = actions.override(order_id, to_state=form.get("to_state", ""), reason=reason, actor=actor)
+    told = any(effects.cancels_an_open_order(change) for change in outcome.changes)
+    return _said(outcome, "Override applied; OneTablet will be told of the cancellation." if told
+                 else "Override applied.")
 
 
 def _acknowledge(order_id, form, actor):

@@ -52,6 +52,7 @@ def test_a_managers_override_to_cancelled_queues_the_cancel_call_like_a_staff_ca
     done = staff.post(f"/orders/{submitted}/override", {"to_state": "cancelled", "reason": "customer moved away"},
                       htmx=True)
     assert done.status_code == 200
+    assert "OneTablet will be told of the cancellation" in done.get_data(as_text=True)  # the manager knows
     order = api.order(submitted)
     assert (order["state"], order["cancel_reason"]) == ("cancelled", "OTHER")
     assert cancel_calls(app, submitted) == [(f"/orders/{submitted}/cancel", "OTHER: customer moved away")]
@@ -61,8 +62,10 @@ def test_a_managers_override_to_cancelled_queues_the_cancel_call_like_a_staff_ca
 def test_an_override_to_cancelled_of_an_order_onetablet_has_done_with_tells_it_nothing(app, staff, hook, submitted):
     hook.reject(submitted)  # the restaurant declined: nothing to cancel there (a staff cancel is refused)
     staff.login("manager")
-    assert staff.post(f"/orders/{submitted}/override", {"to_state": "cancelled", "reason": "count it as ours"},
-                      htmx=True).status_code == 200
+    done = staff.post(f"/orders/{submitted}/override", {"to_state": "cancelled", "reason": "count it as ours"},
+                      htmx=True)
+    assert done.status_code == 200 and "Override applied." in done.get_data(as_text=True)
+    assert "OneTablet will be told" not in done.get_data(as_text=True)
     assert cancel_calls(app, submitted) == []
 
 
