@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from sqlalchemy import select
 
+from .. import labels
 from ..extensions import db
 from ..lifecycle import LIMITS, STATES
 from ..models import Courier
@@ -17,6 +18,8 @@ from .filters import Filters
 from .queries import HISTOGRAM_BUCKET_S, HISTOGRAM_LAST, Guide, Report, Stat, day_of
 
 MINUTES, PERCENT, COUNT, TEXT = "minutes", "percent", "count", "text"
+# Columns of Passline's codes read as words, on the page and in the CSV alike (labels.py).
+STATE, LIMIT, CANCEL_REASON = "state", "limit", "cancel_reason"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ def format_value(kind: str, value: Any) -> str:
         return f"{value * 100:.1f}%"
     if kind == COUNT:
         return str(int(value))
+    if kind in (STATE, LIMIT, CANCEL_REASON):
+        return labels.label(kind, value)
     return str(value)
 
 
@@ -147,7 +152,7 @@ def _summary(states: dict[str, int], total: int) -> Table:
 def _states(states: dict[str, int], total: int) -> Table:
     rows = [[s, states.get(s, 0), _share(states.get(s, 0), total)] for s in STATES]
     return Table("states", "Orders by final state",
-                 [Column("State"), Column("Orders", COUNT), Column("Share of orders", PERCENT)], rows,
+                 [Column("State", STATE), Column("Orders", COUNT), Column("Share of orders", PERCENT)], rows,
                  chart=Chart("doughnut", (Series(1),), by_state=True),
                  note="States other than completed, rejected and cancelled are orders still open.")
 
@@ -271,7 +276,7 @@ def _overdue(report: Report) -> Table:
     names = list(LIMITS) + sorted(k for k in found if k not in LIMITS)
     rows = [[name, *found.get(name, (0, 0, 0))] for name in names]
     return Table("overdue", "Overdue incidents by limit (audit trail)", [
-        Column("Limit"), Column("Overdue", COUNT), Column("Escalated (2× the limit)", COUNT),
+        Column("Limit", LIMIT), Column("Overdue", COUNT), Column("Escalated (2× the limit)", COUNT),
         Column("Orders affected", COUNT)], rows,
         chart=Chart("bar", (Series(1), Series(2))))
 
@@ -289,6 +294,6 @@ def _reasons(report: Report, total: int) -> list[Table]:
         Table("cancelled_by", "Cancellations by who cancelled", [Column("Cancelled by"), *share],
               [[who, n, _share(n, total)] for who, n in by_who.items()],
               note="restaurant: through OneTablet; staff: from the board."),
-        Table("cancellations", "Cancellations by reason", [Column("Cancelled by"), Column("Reason"), *share],
+        Table("cancellations", "Cancellations by reason", [Column("Cancelled by"), Column("Reason", CANCEL_REASON), *share],
               [[who, reason, n, _share(n, total)] for who, reason, n in cancellations]),
     ]

@@ -28,8 +28,9 @@ def test_the_final_state_chart_colours_each_outcome_by_its_meaning(app, live_ser
         const chart = Chart.getChart(document.querySelector('canvas[data-chart="states"]'));
         const fill = chart.data.datasets[0].backgroundColor;
         const css = getComputedStyle(document.documentElement);
-        return Object.fromEntries(chart.data.labels.map((label, i) =>
-            [label, [fill[i], css.getPropertyValue('--c-' + label).trim()]]));
+        const states = JSON.parse(document.getElementById('report-charts').textContent).states.states;
+        return Object.fromEntries(states.map((state, i) =>
+            [state, [fill[i], css.getPropertyValue('--c-' + state).trim()]]));
     }""")
 
     assert set(colours) == {*OPEN, "completed", "rejected", "cancelled"}

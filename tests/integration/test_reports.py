@@ -219,10 +219,10 @@ def test_summary_and_final_states(client, manager, history):
     # in_transit b5 (1). Rates: 2/11 = 18.2%.
     assert body(t["summary"]) == [["11", "6", "18.2%", "18.2%"]]
     assert body(t["states"]) == [
-        ["submitted", "0", "0.0%"], ["confirmed", "0", "0.0%"], ["rejected", "2", "18.2%"],
-        ["ready", "0", "0.0%"], ["in_transit", "1", "9.1%"],  # 1/11
-        ["completed", "6", "54.5%"],  # 6/11
-        ["cancelled", "2", "18.2%"],
+        ["Submitted", "0", "0.0%"], ["Confirmed", "0", "0.0%"], ["Rejected", "2", "18.2%"],
+        ["Ready", "0", "0.0%"], ["In transit", "1", "9.1%"],  # 1/11
+        ["Completed", "6", "54.5%"],  # 6/11
+        ["Cancelled", "2", "18.2%"],
     ]
 
 
@@ -232,8 +232,8 @@ def test_rejections_and_cancellations_by_reason_and_by_who(client, manager, hist
     assert body(t["rejections"]) == [["Item unavailable", "1", "9.1%"], ["Store is currently closed", "1", "9.1%"]]
     # n5 by the restaurant through OneTablet, n6 by staff:dana.
     assert body(t["cancelled_by"]) == [["restaurant", "1", "9.1%"], ["staff", "1", "9.1%"]]
-    assert body(t["cancellations"]) == [["restaurant", "KITCHEN_BUSY", "1", "9.1%"],
-                                        ["staff", "OTHER", "1", "9.1%"]]
+    assert body(t["cancellations"]) == [["restaurant", "Kitchen busy", "1", "9.1%"],
+                                        ["staff", "Other", "1", "9.1%"]]
 
 
 def test_each_step_count_median_p90_max_and_share_within_the_guide(client, manager, history):
@@ -324,11 +324,11 @@ def test_per_courier_deliveries_and_median_delivery_time(client, manager, histor
 def test_overdue_incidents_by_limit_from_the_audit_trail(client, manager, history):
     t = page_tables(client, **RANGE)
     assert body(t["overdue"]) == [
-        ["confirmation", "3", "0", "3"],  # n3 n6 b2 (n7 is outside the range)
-        ["preparation", "1", "1", "1"],  # b3, escalated at twice the limit
-        ["courier_pickup", "2", "0", "2"],  # n2 b2
-        ["customer_pickup", "1", "0", "1"],  # b3
-        ["delivery", "2", "0", "2"],  # n2 b2
+        ["Confirmation", "3", "0", "3"],  # n3 n6 b2 (n7 is outside the range)
+        ["Preparation", "1", "1", "1"],  # b3, escalated at twice the limit
+        ["Courier pickup", "2", "0", "2"],  # n2 b2
+        ["Customer pickup", "1", "0", "1"],  # b3
+        ["Delivery", "2", "0", "2"],  # n2 b2
     ]
 
 
