@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from ..auth import role_required
 from ..extensions import db
 from ..lifecycle import FULFILLMENT_TYPES
 from ..models import Courier
-from . import filters as report_filters
+from . import filters as report_filters, sections
 from .queries import Guide
 from .sections import build
 
@@ -58,13 +59,34 @@ def export():
     if filters.errors:
         return Response("\n".join(filters.errors) + "\n", status=400, mimetype="text/plain")
     out = io.StringIO()
+    out.write("\ufeff")  # the byte-order mark: spreadsheets then read UTF-8 ("—", "→", "≤") as such
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Timing report", _describe(filters)])
+    writer.writerow(["Timing report", _inert(_describe(filters))])
     for table in tables:
         writer.writerow([])
         writer.writerow([table.title])
         writer.writerow([c.label for c in table.columns])
-        writer.writerows(table.cells())
-    name = f"passline-report-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
+        for row in table.cells():
+            writer.writerow([_inert(cell) if col.kind not in NUMERIC else cell
+                             for col, cell in zip(table.columns, row)])
     return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{_file_name(filters)}"'})
+
+
+NUMERIC = (sections.COUNT, sections.MINUTES, sections.PERCENT)  # ours: a "-" there is a minus
+
+
+def _inert(text: str) -> str:
+    """Text a spreadsheet would run as a formula (a store or courier named "=HYPERLINK(…)")
+    is kept as text: a leading apostrophe, as OWASP advises for CSV."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _file_name(filters) -> str:
+    """The range and the filters, so two exports of the same days do not overwrite each other."""
+    parts = ["passline-report", filters.start.isoformat(), filters.end.isoformat()]
+    args = filters.query_args()
+    parts += [args[k] for k in ("store", "fulfillment") if k in args]
+    if "courier" in args:
+        parts.append(f"courier-{args['courier']}")
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts)) + ".csv"

@@ -18,6 +18,7 @@ from .. import clock
 from ..extensions import db
 from ..lifecycle import FULFILLMENT_TYPES
 from ..models import Courier, Store
+from ..validation import YEARS
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 366  # a year at most: a report is a window, not the whole history
@@ -71,10 +72,14 @@ class Filters:
 
 def _parse_date(raw: str, label: str, errors: list[str]) -> Optional[date]:
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors.append(f"“{raw}” is not a date for {label}: use YYYY-MM-DD, e.g. 2026-11-28.")
         return None
+    if not YEARS[0] <= day.year <= YEARS[1]:  # past them a day's window would overflow
+        errors.append(f"“{raw}” is out of range for {label}: a year from {YEARS[0]} to {YEARS[1]}.")
+        return None
+    return day
 
 
 def _today(stores: list[Store]) -> date:

