@@ -11,7 +11,7 @@ from typing import Callable
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import actions, effects, outbox
+from .. import actions, effects, labels, outbox
 from ..extensions import db
 from ..lifecycle import CANCEL_REASONS
 from ..models import OutboxMessage
@@ -29,9 +29,9 @@ def _cancel_args(form) -> dict:
     reason = form.get("reason", "")
     details = (form.get("details") or "").strip() or None
     if reason not in CANCEL_REASONS:
-        raise FormError(f"Choose a cancel reason: {', '.join(CANCEL_REASONS)}.")
+        raise FormError(f"Choose a cancel reason: {', '.join(labels.label('cancel_reason', r) for r in CANCEL_REASONS)}.")
     if reason == "OTHER" and not details:
-        raise FormError("Say what happened: OTHER needs details.")
+        raise FormError("Say what happened: the reason “Other” needs details.")
     return {"reason": reason, "details": details}
 
 

@@ -271,9 +271,9 @@ def test_a_plain_post_is_answered_303(dispatcher, api, submitted):
 
 
 @pytest.mark.parametrize("form, message", [
-    ({"reason": ""}, "Choose a cancel reason"),
+    ({"reason": ""}, "Choose a cancel reason: Item out of stock, Store closed, Kitchen busy, Other."),
     ({"reason": "BORED"}, "Choose a cancel reason"),
-    ({"reason": "OTHER"}, "OTHER needs details"),
+    ({"reason": "OTHER"}, "the reason “Other” needs details"),
 ])
 def test_cancel_needs_a_reason_code(dispatcher, api, submitted, form, message):
     response = dispatcher.post(f"/orders/{submitted}/cancel", form, htmx=True)
@@ -409,7 +409,7 @@ def test_a_bulk_form_missing_its_reason_is_refused_once_and_changes_nothing(disp
     assert body.count("Choose a cancel reason") == 1 and "data-result-for" not in body
     assert {api.order(o)["state"] for o in ids} == {"submitted"}
     other = dispatcher.post("/orders/bulk", {"action": "cancel", "reason": "OTHER", "order_ids": ids}, htmx=True)
-    assert other.status_code == 422 and "OTHER needs details" in other.get_data(as_text=True)
+    assert other.status_code == 422 and "“Other” needs details" in other.get_data(as_text=True)
     assert {api.order(o)["state"] for o in ids} == {"submitted"}
 
 
