@@ -75,6 +75,9 @@ def fleet(**extra) -> dict:
         "errors": {},
         "warning": None,
         "notice": None,
+        # Where the user acted: a courier's id or "add". The message is shown there and
+        # takes the focus (static/js/app.js), not at the top of a long list.
+        "at": None,
     }
     context.update(extra)
     return context
@@ -89,15 +92,15 @@ def _locked(courier_id: int) -> Courier:
     return courier
 
 
-def _saved(message: str):
-    return saved(message, "couriers.index", FRAGMENT, fleet)
+def _saved(message: str, at):
+    return saved(message, "couriers.index", FRAGMENT, lambda **kw: fleet(at=at, **kw))
 
 
 @bp.get("")
 @role_required("dispatcher")
 def index():
-    """The fleet and who is carrying what."""
-    return respond(PAGE, FRAGMENT, **fleet())
+    """The fleet and who is carrying what (`at`: the row to put the focus back on)."""
+    return respond(PAGE, FRAGMENT, **fleet(at=request.args.get("at", type=int)))
 
 
 @bp.post("")
@@ -106,9 +109,9 @@ def add():
     """Add a courier to the fleet (active at once)."""
     values, errors = validate(request.form)
     if errors:
-        return respond(PAGE, FRAGMENT, status=422, **fleet(values=values, errors=errors))
+        return respond(PAGE, FRAGMENT, status=422, **fleet(values=values, errors=errors, at="add"))
     db.session.add(Courier(name=values["name"], phone=values["phone"], is_active=True))
-    return _saved(f"Added {values['name']}.")
+    return _saved(f"Added {values['name']}.", "add")
 
 
 @bp.post("/<int:courier_id>/deactivate")
@@ -118,15 +121,15 @@ def deactivate(courier_id):
     courier = _locked(courier_id)
     if not courier.is_active:
         db.session.rollback()
-        return _saved(f"{courier.name} was already inactive.")
+        return _saved(f"{courier.name} was already inactive.", courier.id)
     open_orders = carrying([courier.id]).get(courier.id, [])
     if open_orders and request.form.get("confirm") != "yes":
         db.session.rollback()
         return respond(PAGE, FRAGMENT, status=409,
-                       **fleet(warning={"courier": courier, "orders": open_orders}))
+                       **fleet(warning={"courier": courier, "orders": open_orders}, at=courier.id))
     courier.is_active = False
     note = f" They still carry {len(open_orders)} order(s) until reassigned." if open_orders else ""
-    return _saved(f"Deactivated {courier.name}.{note}")
+    return _saved(f"Deactivated {courier.name}.{note}", courier.id)
 
 
 @bp.post("/<int:courier_id>/reactivate")
@@ -135,5 +138,5 @@ def reactivate(courier_id):
     """Put a courier back on the fleet."""
     courier = _locked(courier_id)
     courier.is_active = True
-    return _saved(f"{courier.name} is active again.")
+    return _saved(f"{courier.name} is active again.", courier.id)
 
