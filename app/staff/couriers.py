@@ -10,6 +10,7 @@ from flask import Blueprint, abort, request
 from sqlalchemy import select
 
 from ..auth import role_required
+from .. import live
 from ..extensions import db
 from ..lifecycle import TERMINAL
 from ..models import Courier, Order, Store
@@ -128,6 +129,7 @@ def deactivate(courier_id):
         return respond(PAGE, FRAGMENT, status=409,
                        **fleet(warning={"courier": courier, "orders": open_orders}, at=courier.id))
     courier.is_active = False
+    live.changed(db.session, "courier", courier)  # boards mark its orders and list them to reassign
     note = f" They still carry {len(open_orders)} order(s) until reassigned." if open_orders else ""
     return _saved(f"Deactivated {courier.name}.{note}", courier.id)
 
@@ -138,5 +140,6 @@ def reactivate(courier_id):
     """Put a courier back on the fleet."""
     courier = _locked(courier_id)
     courier.is_active = True
+    live.changed(db.session, "courier", courier)
     return _saved(f"{courier.name} is active again.", courier.id)
 
