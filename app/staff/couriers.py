@@ -20,7 +20,32 @@ bp = Blueprint("couriers", __name__, url_prefix="/couriers")
 
 PAGE, FRAGMENT = "couriers/index.html", "couriers/_fleet.html"
 # What a person types for a phone number; OneTablet hands it to the restaurant as is.
-PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
+PHONE_CHARS = re.compile(r"^\+?[0-9 ().-]+$")
+PUNCTUATION_RUN = re.compile(r"[ ().-]{3,}|--")
+MIN_DIGITS, MAX_DIGITS = 7, 15  # E.164 allows at most 15
+
+
+def digits(phone: str) -> str:
+    """The phone's digits only: how two spellings of one number are compared."""
+    return "".join(c for c in phone if c.isdigit())
+
+
+def phone_error(phone: str) -> str | None:
+    """What is wrong with a typed phone number, in words, or None."""
+    if not phone:
+        return "Enter a phone number: the restaurant sees it with the order."
+    if not PHONE_CHARS.match(phone):
+        return "A phone number is digits, spaces, ( ) - and an optional leading +."
+    if PUNCTUATION_RUN.search(phone):
+        return "A phone number has at most one - or space between digits, e.g. +1 555-987-6543."
+    n = len(digits(phone))
+    if n < MIN_DIGITS:
+        return f"Too short: a phone number has at least {MIN_DIGITS} digits ({n} given)."
+    if n > MAX_DIGITS:
+        return f"Too long: a phone number has at most {MAX_DIGITS} digits ({n} given)."
+    if len(set(digits(phone))) == 1:
+        return "Not a real phone number: all its digits are the same."
+    return None
 
 
 def validate(form) -> tuple[dict, dict]:
@@ -31,10 +56,14 @@ def validate(form) -> tuple[dict, dict]:
         errors["name"] = "Enter the courier's name."
     elif len(values["name"]) > 255:
         errors["name"] = "A name is at most 255 characters."
-    if not values["phone"]:
-        errors["phone"] = "Enter a phone number: the restaurant sees it with the order."
-    elif not PHONE.match(values["phone"]) or sum(c.isdigit() for c in values["phone"]) < 7:
-        errors["phone"] = "A phone number is digits, spaces, ( ) - and an optional leading +."
+    if error := phone_error(values["phone"]):
+        errors["phone"] = error
+    else:
+        # One person, one courier: an active courier with the same number is a duplicate.
+        same = next((c for c in db.session.execute(select(Courier).where(Courier.is_active.is_(True))).scalars()
+                     if digits(c.phone) == digits(values["phone"])), None)
+        if same is not None:
+            errors["phone"] = f"{same.name} already has this number ({same.phone}) and is active."
     return values, errors
 
 

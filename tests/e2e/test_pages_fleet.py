@@ -116,4 +116,4 @@ def test_with_a_long_fleet_each_message_shows_where_the_user_acted_and_takes_the
     assert "Deactivated Zed Jonah Weiss" in page.inner_text(notice) and _in_view(page, notice)
     page.get_by_role("button", name="Reactivate Zed Jonah Weiss").click()
     page.wait_for_selector(f'tr[data-message-for="{jonah_id}"] >> text=is active again')
-    assert page.evaluate("() => document.activeElement !== document.body")
+    page.wait_for_function("s => document.activeElement.matches(s)", arg=notice)
