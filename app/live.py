@@ -57,14 +57,19 @@ def _store_payload(store) -> dict:
 # "order" -> the payloads of many order ids (built by the publisher, rows read fresh, in
 # an app context without a request). The board registers richer builders that render
 # the cards, so live.py needs no template knowledge.
-payload_builders: dict[str, Callable[[object], dict]] = {"order": _order_payload, "store": _store_payload}
+def _courier_payload(courier) -> dict:
+    return {"id": courier.id, "is_active": courier.is_active}
+
+
+payload_builders: dict[str, Callable[[object], dict]] = {"order": _order_payload, "store": _store_payload,
+                                                         "courier": _courier_payload}
 batch_builders: dict[str, Callable[[list], list[dict]]] = {"order": _order_payloads}
 
 
 # --- what a transaction changed --------------------------------------------------------
 
 def changed(session: Session, kind: str, obj) -> None:
-    """Remember that `obj` (an "order" or a "store") changed in this transaction."""
+    """Remember that `obj` (an "order", a "store" or a "courier") changed in this transaction."""
     session.info.setdefault(_PENDING, {})[(kind, id(obj))] = (kind, obj)
 
 

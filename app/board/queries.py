@@ -168,7 +168,13 @@ def attention() -> dict:
                 .group_by(OutboxMessage.order_id))
     failed = db.session.execute(failed_q.order_by(OutboxMessage.order_id).limit(ATTENTION_LIMIT)).all()
     failed_count = db.session.execute(select(func.count()).select_from(failed_q.subquery())).scalar_one()
-    return {"overdue": overdue, "overdue_count": overdue_count, "failed": failed, "failed_count": failed_count}
+    # Open orders still held by a deactivated courier: nobody may be coming for them.
+    orphaned_q = (select(Order.id, Courier.name.label("courier_name")).join(Courier, Courier.id == Order.courier_id)
+                  .where(Courier.is_active.is_(False), Order.state.not_in(TERMINAL)))
+    orphaned = db.session.execute(orphaned_q.order_by(Order.state_changed_at, Order.id).limit(ATTENTION_LIMIT)).all()
+    orphaned_count = db.session.execute(select(func.count()).select_from(orphaned_q.subquery())).scalar_one()
+    return {"overdue": overdue, "overdue_count": overdue_count, "failed": failed, "failed_count": failed_count,
+            "orphaned": orphaned, "orphaned_count": orphaned_count}
 
 
 def stores() -> list[Store]:

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, request
 from sqlalchemy import select
 
 from ..auth import role_required
+from .. import live
 from ..extensions import db
 from ..lifecycle import TERMINAL
 from ..models import Courier, Order, Store
@@ -19,7 +20,32 @@ bp = Blueprint("couriers", __name__, url_prefix="/couriers")
 
 PAGE, FRAGMENT = "couriers/index.html", "couriers/_fleet.html"
 # What a person types for a phone number; OneTablet hands it to the restaurant as is.
-PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
+PHONE_CHARS = re.compile(r"^\+?[0-9 ().-]+$")
+PUNCTUATION_RUN = re.compile(r"[ ().-]{3,}|--")
+MIN_DIGITS, MAX_DIGITS = 7, 15  # E.164 allows at most 15
+
+
+def digits(phone: str) -> str:
+    """The phone's digits only: how two spellings of one number are compared."""
+    return "".join(c for c in phone if c.isdigit())
+
+
+def phone_error(phone: str) -> str | None:
+    """What is wrong with a typed phone number, in words, or None."""
+    if not phone:
+        return "Enter a phone number: the restaurant sees it with the order."
+    if not PHONE_CHARS.match(phone):
+        return "A phone number is digits, spaces, ( ) - and an optional leading +."
+    if PUNCTUATION_RUN.search(phone):
+        return "A phone number has at most one - or space between digits, e.g. +1 555-987-6543."
+    n = len(digits(phone))
+    if n < MIN_DIGITS:
+        return f"Too short: a phone number has at least {MIN_DIGITS} digits ({n} given)."
+    if n > MAX_DIGITS:
+        return f"Too long: a phone number has at most {MAX_DIGITS} digits ({n} given)."
+    if len(set(digits(phone))) == 1:
+        return "Not a real phone number: all its digits are the same."
+    return None
 
 
 def validate(form) -> tuple[dict, dict]:
@@ -30,10 +56,14 @@ def validate(form) -> tuple[dict, dict]:
         errors["name"] = "Enter the courier's name."
     elif len(values["name"]) > 255:
         errors["name"] = "A name is at most 255 characters."
-    if not values["phone"]:
-        errors["phone"] = "Enter a phone number: the restaurant sees it with the order."
-    elif not PHONE.match(values["phone"]) or sum(c.isdigit() for c in values["phone"]) < 7:
-        errors["phone"] = "A phone number is digits, spaces, ( ) - and an optional leading +."
+    if error := phone_error(values["phone"]):
+        errors["phone"] = error
+    else:
+        # One person, one courier: an active courier with the same number is a duplicate.
+        same = next((c for c in db.session.execute(select(Courier).where(Courier.is_active.is_(True))).scalars()
+                     if digits(c.phone) == digits(values["phone"])), None)
+        if same is not None:
+            errors["phone"] = f"{same.name} already has this number ({same.phone}) and is active."
     return values, errors
 
 
@@ -75,6 +105,9 @@ def fleet(**extra) -> dict:
         "errors": {},
         "warning": None,
         "notice": None,
+        # Where the user acted: a courier's id or "add". The message is shown there and
+        # takes the focus (static/js/app.js), not at the top of a long list.
+        "at": None,
     }
     context.update(extra)
     return context
@@ -89,15 +122,15 @@ def _locked(courier_id: int) -> Courier:
     return courier
 
 
-def _saved(message: str):
-    return saved(message, "couriers.index", FRAGMENT, fleet)
+def _saved(message: str, at):
+    return saved(message, "couriers.index", FRAGMENT, lambda **kw: fleet(at=at, **kw))
 
 
 @bp.get("")
 @role_required("dispatcher")
 def index():
-    """The fleet and who is carrying what."""
-    return respond(PAGE, FRAGMENT, **fleet())
+    """The fleet and who is carrying what (`at`: the row to put the focus back on)."""
+    return respond(PAGE, FRAGMENT, **fleet(at=request.args.get("at", type=int)))
 
 
 @bp.post("")
@@ -106,9 +139,9 @@ def add():
     """Add a courier to the fleet (active at once)."""
     values, errors = validate(request.form)
     if errors:
-        return respond(PAGE, FRAGMENT, status=422, **fleet(values=values, errors=errors))
+        return respond(PAGE, FRAGMENT, status=422, **fleet(values=values, errors=errors, at="add"))
     db.session.add(Courier(name=values["name"], phone=values["phone"], is_active=True))
-    return _saved(f"Added {values['name']}.")
+    return _saved(f"Added {values['name']}.", "add")
 
 
 @bp.post("/<int:courier_id>/deactivate")
@@ -118,15 +151,16 @@ def deactivate(courier_id):
     courier = _locked(courier_id)
     if not courier.is_active:
         db.session.rollback()
-        return _saved(f"{courier.name} was already inactive.")
+        return _saved(f"{courier.name} was already inactive.", courier.id)
     open_orders = carrying([courier.id]).get(courier.id, [])
     if open_orders and request.form.get("confirm") != "yes":
         db.session.rollback()
         return respond(PAGE, FRAGMENT, status=409,
-                       **fleet(warning={"courier": courier, "orders": open_orders}))
+                       **fleet(warning={"courier": courier, "orders": open_orders}, at=courier.id))
     courier.is_active = False
+    live.changed(db.session, "courier", courier)  # boards mark its orders and list them to reassign
     note = f" They still carry {len(open_orders)} order(s) until reassigned." if open_orders else ""
-    return _saved(f"Deactivated {courier.name}.{note}")
+    return _saved(f"Deactivated {courier.name}.{note}", courier.id)
 
 
 @bp.post("/<int:courier_id>/reactivate")
@@ -135,5 +169,6 @@ def reactivate(courier_id):
     """Put a courier back on the fleet."""
     courier = _locked(courier_id)
     courier.is_active = True
-    return _saved(f"{courier.name} is active again.")
+    live.changed(db.session, "courier", courier)
+    return _saved(f"{courier.name} is active again.", courier.id)
 

@@ -34,6 +34,18 @@
     else if (status === 401) toast("Your session has ended. Log in again.");
     else toast("The server answered " + status + ". Nothing was changed.");
   });
+  // After a swap, the focus goes where the answer says (data-focus: a message next to where
+  // the user acted, or the button they came from) or to the first refused field, scrolled into
+  // view; never left on <body> when the clicked button was replaced.
+  document.addEventListener("htmx:afterSettle", function () {
+    var lost = !document.activeElement || document.activeElement === document.body;
+    var el = document.querySelector("[data-focus]") || (lost && document.querySelector('main [aria-invalid="true"]'));
+    if (!el) return;
+    el.removeAttribute("data-focus");
+    el.scrollIntoView({ block: "center" });
+    el.focus({ preventScroll: true });
+  });
+
   document.addEventListener("htmx:sendError", function () {
     toast("No connection to the server. Nothing was changed.");
   });

@@ -256,6 +256,8 @@
     });
     socket.on("order", applyUpdate);
     socket.on("store", function () { htmx.trigger(document.body, "attention-refresh"); });
+    // A courier (de)activated: the cards they carry say so, and the strip lists them.
+    socket.on("courier", function () { reloadBoard(); htmx.trigger(document.body, "attention-refresh"); });
     window.addEventListener("offline", function () { indicate("offline", "Offline"); });
     return socket;
   }

@@ -20,13 +20,36 @@
     Array.prototype.forEach.call(list.querySelectorAll("form input[id]"), function (el) {
       if (el.type !== "hidden" && el.value) typed[el.id] = el.value;
     });
+    // A notice they have not read yet (an added store) stays: the refresh is not theirs.
+    var notice = list.querySelector("[data-notice]");
+    notice = notice && notice.cloneNode(true);
     htmx.ajax("GET", location.pathname + location.search, { target: "#stores", swap: "outerHTML" }).then(function () {
+      var fresh = document.getElementById("stores");
+      if (notice && !fresh.querySelector("[data-notice]")) fresh.insertBefore(notice, fresh.firstChild);
       Object.keys(typed).forEach(function (id) {
         var el = document.getElementById(id);
         if (el && !el.value) el.value = typed[id];
       });
     });
   }
+
+  // A menu the user opened stays open across any swap of the list (a live refresh, an
+  // added store).
+  var opened = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var list = document.getElementById("stores");
+    if (!list || event.detail.target !== list) return;
+    opened = Array.prototype.map.call(list.querySelectorAll("details[data-menu][open]"),
+      function (el) { return el.dataset.menu; });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var list = document.getElementById("stores");
+    if (!list || !opened.length) return;
+    Array.prototype.forEach.call(list.querySelectorAll("details[data-menu]"), function (el) {
+      if (opened.indexOf(el.dataset.menu) >= 0) el.open = true;
+    });
+    opened = [];
+  });
 
   document.addEventListener("focusout", function () {
     if (waiting) setTimeout(function () { if (!typing()) refresh(); }, 0);

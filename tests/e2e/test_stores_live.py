@@ -45,3 +45,25 @@ def test_a_change_waits_while_an_admin_types_in_the_add_store_form(app, live_ser
     page.wait_for_selector('[data-store="store-1"] [data-status="paused"]', timeout=5_000)
     assert page.input_value("#store-name") == "Pizza Pl"
     assert page.errors == [] and page.dialogs == []
+
+
+def test_a_refresh_keeps_an_opened_menu_open_and_the_added_store_notice(app, live_server, remote, browser,
+                                                                        staff_accounts):
+    with app.app_context():
+        users.create_user("ada", role="admin", password=PASSWORD)
+        db.session.commit()
+    page = open_stores(browser, live_server, "ada")
+    page.click('details[data-menu="store-1"] > summary')
+    page.fill("#store-merchant_supplied_id", "store-9")
+    page.fill("#store-name", "Pizza Place")
+    page.click("#add-store button[type=submit]")
+    page.wait_for_selector("[data-notice] >> text=Pizza Place")
+    assert page.evaluate("() => document.querySelector('details[data-menu=\"store-1\"]').open") is True
+    page.click("h1")
+
+    remote.webhook("/stores/store-1/status", {"is_active": False, "reason": "Kitchen fire"})
+    page.wait_for_selector('[data-store="store-1"] [data-status="paused"]', timeout=5_000)
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => document.querySelector('details[data-menu=\"store-1\"]').open") is True
+    assert "Pizza Place" in page.inner_text("[data-notice]")
+    assert page.errors == [] and page.dialogs == []

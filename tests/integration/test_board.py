@@ -326,6 +326,35 @@ def test_an_inactive_courier_cannot_be_assigned(app, dispatcher, api, hook, subm
     assert response.status_code == 422 and "choose an active courier" in response.get_data(as_text=True)
 
 
+def test_an_order_held_by_a_deactivated_courier_is_marked_listed_and_can_be_reassigned(
+        app, staff, api, hook, submitted, courier):
+    dispatcher = staff.login("dispatcher")
+    with app.app_context():
+        other = Courier(name="Ana Lopez", phone="+15552223333")
+        db.session.add(other)
+        db.session.commit()
+        other_id = other.id
+    hook.confirm(submitted)
+    assert dispatcher.post(f"/orders/{submitted}/courier", {"courier_id": courier}, htmx=True).status_code == 200
+    assert dispatcher.post(f"/couriers/{courier}/deactivate", {"confirm": "yes"}, htmx=True).status_code == 200
+
+    board = dispatcher.get("/").get_data(as_text=True)
+    assert "inactive — reassign" in card_html(board, submitted)
+    strip = dispatcher.get("/board/attention", htmx=True).get_data(as_text=True)
+    assert 'data-attention="inactive-courier"' in strip and submitted in strip and "Mike Rivera" in strip
+    detail = dispatcher.get(f"/orders/{submitted}", htmx=True).get_data(as_text=True)
+    assert "inactive — reassign" in detail
+    assert f'<option value="{courier}" disabled selected>Mike Rivera (inactive)</option>' in detail
+    assert f'<option value="{other_id}">Ana Lopez' in detail
+    # Posting a status stays allowed: the courier may still be out delivering it.
+    assert dispatcher.post(f"/orders/{submitted}/courier-status", {"status": "arriving_at_store"},
+                           htmx=True).status_code == 200
+
+    assert dispatcher.post(f"/orders/{submitted}/courier", {"courier_id": other_id}, htmx=True).status_code == 200
+    assert "inactive — reassign" not in card_html(dispatcher.get("/").get_data(as_text=True), submitted)
+    assert 'data-attention="inactive-courier"' not in dispatcher.get("/board/attention", htmx=True).get_data(as_text=True)
+
+
 def test_a_pickup_order_is_marked_picked_up(dispatcher, api, hook, menu):
     order_id = new_order(api, pickup=True)
     hook.ready(order_id)

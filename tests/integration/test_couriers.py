@@ -46,7 +46,10 @@ def test_a_dispatcher_adds_a_courier_who_is_active_at_once(app, staff):
     ({"name": "", "phone": "+15551234567"}, "name", "Enter the courier&#39;s name."),
     ({"name": "Ana", "phone": ""}, "phone", "Enter a phone number"),
     ({"name": "Ana", "phone": "call me maybe"}, "phone", "A phone number is digits"),
-    ({"name": "Ana", "phone": "12"}, "phone", "A phone number is digits"),
+    ({"name": "Ana", "phone": "12"}, "phone", "Too short: a phone number has at least 7 digits (2 given)."),
+    ({"name": "Ana", "phone": "0000000"}, "phone", "all its digits are the same"),
+    ({"name": "Ana", "phone": "+1-------0000000"}, "phone", "at most one - or space between digits"),
+    ({"name": "Ana", "phone": "+1 555 123 4567 8901 2"}, "phone", "Too long: a phone number has at most 15 digits"),
 ])
 def test_a_wrong_field_is_refused_with_its_message_next_to_it(app, staff, form, field, message):
     staff.login()
@@ -58,6 +61,21 @@ def test_a_wrong_field_is_refused_with_its_message_next_to_it(app, staff, form, 
     assert f'id="courier-{field}"' in page and 'aria-invalid="true"' in page
     with app.app_context():
         assert db.session.query(Courier).count() == 0
+
+
+def test_an_active_courier_with_the_same_phone_is_refused_naming_them(app, staff):
+    staff.login()
+    assert staff.post("/couriers", {"name": "Jonah Weiss", "phone": "+1 555 987 6543"}).status_code == 303
+    response = staff.post("/couriers", {"name": "Jonah Weiss", "phone": "+1 (555) 987-6543"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Jonah Weiss already has this number (+1 555 987 6543) and is active." in page
+    with app.app_context():
+        assert db.session.query(Courier).count() == 1
+        db.session.query(Courier).one().is_active = False
+        db.session.commit()
+    # Once that courier is inactive, the number may be used again (a courier who came back).
+    assert staff.post("/couriers", {"name": "Jonah Weiss", "phone": "+15559876543"}).status_code == 303
 
 
 def test_an_htmx_add_answers_only_the_fleet_section(staff):

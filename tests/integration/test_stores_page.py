@@ -1,5 +1,7 @@
 """/stores: every store, paused or open (reason, resume time in the store's own time zone),
 its 86'd items and its menu; an admin may add a store before OneTablet speaks of it."""
+from datetime import datetime, timezone
+
 import pytest
 
 from app.extensions import db
@@ -14,13 +16,24 @@ def store_block(page: str, store_id: str) -> str:
     return page[start:page.index("</article>", start)]
 
 
-def test_a_paused_store_shows_its_reason_and_resume_time_in_its_local_time(hook, menu, staff):
+def test_a_paused_store_shows_its_reason_and_resume_time_in_its_local_time(hook, menu, staff, monkeypatch):
     body = {"is_active": False, "reason": "Kitchen fire drill", "resume_at": "2026-11-28T23:30:00Z"}
     assert hook.send("PATCH", f"/stores/{menu}/status", body).status_code == 200
+    monkeypatch.setattr("app.clock.now", lambda: datetime(2026, 11, 28, 20, 0, tzinfo=timezone.utc))
     staff.login()
     block = store_block(staff.get("/stores").get_data(as_text=True), menu)
     assert 'data-status="paused"' in block and "Kitchen fire drill" in block
     assert "resumes Sat 2026-11-28 18:30 EST" in block  # America/New_York, the default zone
+
+
+def test_a_store_past_its_resume_time_and_still_paused_says_it_is_overdue_to_reopen(hook, menu, staff,
+                                                                                   monkeypatch):
+    body = {"is_active": False, "reason": "Kitchen fire drill", "resume_at": "2026-11-28T23:30:00Z"}
+    assert hook.send("PATCH", f"/stores/{menu}/status", body).status_code == 200
+    monkeypatch.setattr("app.clock.now", lambda: datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc))
+    staff.login()
+    block = store_block(staff.get("/stores").get_data(as_text=True), menu)
+    assert "was due to reopen at Sat 2026-11-28 18:30 EST" in block and "resumes" not in block
 
 
 def test_an_open_store_says_so_and_the_counts_add_up(hook, menu, staff):
