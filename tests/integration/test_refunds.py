@@ -77,3 +77,14 @@ def test_the_nav_offers_refunds_to_managers_only(staff, auth):
     staff.client.post("/logout", data={"csrf_token": staff._token})
     staff.login("manager")
     assert 'href="/refunds"' in staff.get("/couriers").get_data(as_text=True)
+
+
+def test_a_cancelled_orders_refund_shows_what_was_said_and_asks_before_it_is_final(app, hook, submitted, staff):
+    hook.cancel(submitted, reason="OTHER", details="Customer called: moving house")
+    staff.login("manager")
+    page = staff.get("/refunds").get_data(as_text=True)
+    row = page[page.index(f'data-refund-id="{refund_of(app, submitted).id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "Other" in row and "Customer called: moving house" in row  # what the manager approves on
+    assert 'hx-confirm="Mark $25.89 to John Doe as refunded? This cannot be undone."' in row
+    assert f'aria-label="Mark the refund of {submitted} processed"' in row
