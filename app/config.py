@@ -1,15 +1,43 @@
-"""Settings from the environment (SPEC §4). One place for every knob."""
+"""Settings from the environment (SPEC §4). One place for every knob.
+
+A setting that cannot be used is refused at start, in one line that names it and says
+what it takes: a typo must not start a process that silently never ticks (a negative
+OVERDUE_CHECK_SECONDS) or deletes every webhook's dedupe key (DEDUPE_KEEP_DAYS=-1)."""
+import math
 import os
 import secrets
 
 
-def _minutes(name: str, default: float) -> float:
+class SettingError(RuntimeError):
+    """A setting from the environment that Passline cannot run with."""
+
+
+def _number(name: str, default: float, *, minimum: float = 0, above: bool = True, integer: bool = False,
+            unit: str = "") -> float:
+    """The setting `name` as a finite number above `minimum` (or at least it, with
+    above=False), a whole one with integer=True; `default` when unset."""
     raw = os.environ.get(name)
     if raw in (None, ""):
         return default
-    value = float(raw)
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive number of minutes, got {raw!r}")
+    kind = "a whole number" if integer else "a number"
+    bound = f"{'above' if above else 'at least'} {minimum:g}"
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < minimum or (above and value == minimum):
+        raise SettingError(f"{name} must be {kind}{' of ' + unit if unit else ''} {bound}, got {raw!r}")
+    return value
+
+
+def _minutes(name: str, default: float) -> float:
+    return _number(name, default, unit="minutes")
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name) or default
+    if value not in choices:
+        raise SettingError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
 
 
@@ -28,16 +56,16 @@ def _normalise_database_url(url: str) -> str:
 def from_environment(instance_path: str) -> dict:
     """Read SPEC §4's variables; defaults are the single-process SQLite setup."""
     env = os.environ.get
-    production = env("PASSLINE_ENV", "development") == "production"
+    production = _choice("PASSLINE_ENV", "development", ("development", "production")) == "production"
     secret_key = env("SECRET_KEY")
     if not secret_key:
         if production:
-            raise RuntimeError("SECRET_KEY must be set when PASSLINE_ENV=production")
+            raise SettingError("SECRET_KEY must be set when PASSLINE_ENV=production")
         secret_key = secrets.token_hex(32)  # sessions last until the next start in dev
     if production and env("CUSTOMER_WEBHOOK_URL") and not env("CUSTOMER_WEBHOOK_SECRET"):
         # SPEC §4: customer notifications are signed; the customer app's secret is its own,
         # never OneTablet's (a shared one would let either forge the other's webhooks).
-        raise RuntimeError("CUSTOMER_WEBHOOK_SECRET must be set when CUSTOMER_WEBHOOK_URL is "
+        raise SettingError("CUSTOMER_WEBHOOK_SECRET must be set when CUSTOMER_WEBHOOK_URL is "
                            "and PASSLINE_ENV=production: customer notifications are signed with it")
     return {
         "PASSLINE_ENV": "production" if production else "development",
@@ -56,29 +84,29 @@ def from_environment(instance_path: str) -> dict:
         "OVERDUE_COURIER_PICKUP_MINUTES": _minutes("OVERDUE_COURIER_PICKUP_MINUTES", 15),
         "OVERDUE_CUSTOMER_PICKUP_MINUTES": _minutes("OVERDUE_CUSTOMER_PICKUP_MINUTES", 30),
         "OVERDUE_DELIVERY_MINUTES": _minutes("OVERDUE_DELIVERY_MINUTES", 45),
-        "OVERDUE_CHECK_SECONDS": float(env("OVERDUE_CHECK_SECONDS") or 15),
+        "OVERDUE_CHECK_SECONDS": _number("OVERDUE_CHECK_SECONDS", 15, unit="seconds"),
         # A visible board reloads itself this often, in case a live push was lost (0: never).
-        "BOARD_CATCH_UP_SECONDS": float(env("BOARD_CATCH_UP_SECONDS") or 60),
+        "BOARD_CATCH_UP_SECONDS": _number("BOARD_CATCH_UP_SECONDS", 60, above=False, unit="seconds"),
         # Webhook dedupe keys are kept this long (app/retention.py), pruned this often.
-        "DEDUPE_KEEP_DAYS": float(env("DEDUPE_KEEP_DAYS") or 30),
-        "RECEIPTS_KEEP_DAYS": float(env("RECEIPTS_KEEP_DAYS") or 0),  # 0: the webhook log is kept
-        "RETENTION_CHECK_SECONDS": float(env("RETENTION_CHECK_SECONDS") or 3600),
+        "DEDUPE_KEEP_DAYS": _number("DEDUPE_KEEP_DAYS", 30, unit="days"),
+        "RECEIPTS_KEEP_DAYS": _number("RECEIPTS_KEEP_DAYS", 0, above=False, unit="days"),  # 0: the webhook log is kept
+        "RETENTION_CHECK_SECONDS": _number("RETENTION_CHECK_SECONDS", 3600, unit="seconds"),
         # Which background services this process runs: "auto" starts them when the
         # process serves (flask run / gunicorn); "off" leaves them to other processes.
-        "PASSLINE_SCHEDULER": env("PASSLINE_SCHEDULER", "auto"),
-        "PASSLINE_OUTBOX_WORKER": env("PASSLINE_OUTBOX_WORKER", "auto"),
-        "OUTBOX_MAX_ATTEMPTS": int(env("OUTBOX_MAX_ATTEMPTS") or 12),
-        "OUTBOX_MAX_HOURS": float(env("OUTBOX_MAX_HOURS") or 24),
+        "PASSLINE_SCHEDULER": _choice("PASSLINE_SCHEDULER", "auto", ("auto", "off")),
+        "PASSLINE_OUTBOX_WORKER": _choice("PASSLINE_OUTBOX_WORKER", "auto", ("auto", "off")),
+        "OUTBOX_MAX_ATTEMPTS": _number("OUTBOX_MAX_ATTEMPTS", 12, minimum=1, above=False, integer=True),
+        "OUTBOX_MAX_HOURS": _number("OUTBOX_MAX_HOURS", 24, unit="hours"),
         # Backoff after the n-th failure: a random wait below min(MAX, BASE·2^(n-1)) seconds.
-        "OUTBOX_BASE_DELAY_SECONDS": float(env("OUTBOX_BASE_DELAY_SECONDS") or 2),
-        "OUTBOX_MAX_DELAY_SECONDS": float(env("OUTBOX_MAX_DELAY_SECONDS") or 600),
-        "OUTBOX_POLL_SECONDS": float(env("OUTBOX_POLL_SECONDS") or 2),  # due retries are looked for
+        "OUTBOX_BASE_DELAY_SECONDS": _number("OUTBOX_BASE_DELAY_SECONDS", 2, unit="seconds"),
+        "OUTBOX_MAX_DELAY_SECONDS": _number("OUTBOX_MAX_DELAY_SECONDS", 600, unit="seconds"),
+        "OUTBOX_POLL_SECONDS": _number("OUTBOX_POLL_SECONDS", 2, unit="seconds"),  # due retries are looked for
         # A sender's claim on a message; must outlast connect + read timeout, so that a
         # crashed sender's messages are taken over only once it cannot still be sending.
-        "OUTBOX_LOCK_SECONDS": float(env("OUTBOX_LOCK_SECONDS") or 60),
-        "OUTBOX_SENDERS": int(env("OUTBOX_SENDERS") or 4),  # sender threads per process
-        "OUTBOX_CONNECT_TIMEOUT_SECONDS": float(env("OUTBOX_CONNECT_TIMEOUT_SECONDS") or 3.05),
-        "OUTBOX_READ_TIMEOUT_SECONDS": float(env("OUTBOX_READ_TIMEOUT_SECONDS") or 10),
+        "OUTBOX_LOCK_SECONDS": _number("OUTBOX_LOCK_SECONDS", 60, unit="seconds"),
+        "OUTBOX_SENDERS": _number("OUTBOX_SENDERS", 4, minimum=1, above=False, integer=True),  # sender threads per process
+        "OUTBOX_CONNECT_TIMEOUT_SECONDS": _number("OUTBOX_CONNECT_TIMEOUT_SECONDS", 3.05, unit="seconds"),
+        "OUTBOX_READ_TIMEOUT_SECONDS": _number("OUTBOX_READ_TIMEOUT_SECONDS", 10, unit="seconds"),
         "CUSTOMER_WEBHOOK_SECRET": env("CUSTOMER_WEBHOOK_SECRET") or None,  # whsec_…
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
