@@ -67,11 +67,16 @@ def from_environment(instance_path: str) -> dict:
         # never OneTablet's (a shared one would let either forge the other's webhooks).
         raise SettingError("CUSTOMER_WEBHOOK_SECRET must be set when CUSTOMER_WEBHOOK_URL is "
                            "and PASSLINE_ENV=production: customer notifications are signed with it")
+    database_url = _normalise_database_url(env("DATABASE_URL") or _default_database_url(instance_path))
+    engine_options = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        # A PostgreSQL that accepts connections and never answers must not hold a request
+        # (or /healthz) for ever: libpq gives up connecting after this many seconds.
+        engine_options["connect_args"] = {"connect_timeout": 5}
     return {
         "PASSLINE_ENV": "production" if production else "development",
         "SECRET_KEY": secret_key,
-        "SQLALCHEMY_DATABASE_URI": _normalise_database_url(
-            env("DATABASE_URL") or _default_database_url(instance_path)),
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": env("REDIS_URL") or None,
         "ONETABLET_API_URL": env("ONETABLET_API_URL") or None,
         "ONETABLET_API_KEY": env("ONETABLET_API_KEY") or None,
@@ -114,5 +119,5 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # SPEC §3.1: 413 over 1 MiB
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
     }

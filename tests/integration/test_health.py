@@ -15,3 +15,29 @@ def test_healthz_is_503_when_the_database_is_unreachable(_database):
     broken = make_app("postgresql+psycopg://nobody@127.0.0.1:1/none")
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["checks"]["database"].startswith("error")
+
+
+def test_healthz_answers_503_when_the_database_accepts_but_never_answers(monkeypatch, _database):
+    """A stuck PostgreSQL (the connection accepted, no word after it) once held /healthz,
+    and every request, for ever: libpq now gives up connecting (connect_timeout)."""
+    import socket
+    import threading
+
+    from tests.conftest import make_app
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel accepts; nobody ever reads or answers
+    url = f"postgresql+psycopg://nobody@127.0.0.1:{silent.getsockname()[1]}/none"
+    monkeypatch.setenv("DATABASE_URL", url)
+    stuck = make_app(url)
+    stuck.config["SQLALCHEMY_DATABASE_URI"] = url
+    answers = []
+    asker = threading.Thread(target=lambda: answers.append(stuck.test_client().get("/healthz")), daemon=True)
+    try:
+        asker.start()
+        asker.join(timeout=30)  # bounded: a hang fails the test instead of the run
+        assert answers, "/healthz did not answer"
+        assert answers[0].status_code == 503 and "error" in answers[0].get_json()["checks"]["database"]
+    finally:
+        silent.close()
