@@ -47,6 +47,9 @@ def _authenticate():
         raise ApiError(503, "not_configured", "PLATFORM_API_KEY is not set on this server")
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
+        # Logged (never the key sent): a rotated key the customer app lacks shows here first.
+        current_app.logger.warning("api: %s %s refused: %s", request.method, request.path,
+                                   "no bearer key" if scheme.lower() != "bearer" else "wrong PLATFORM_API_KEY")
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <PLATFORM_API_KEY>")
     return None
 

@@ -60,6 +60,9 @@ class Received:
         try:
             self.webhook_id = verify(secret, self.raw, request.headers)
         except BadSignature as error:
+            # Logged: a secret rotated on one side only shows here (and in /webhooks) first.
+            current_app.logger.warning("webhook %s on %s refused: signature check failed: %s",
+                                       self.kind, request.path, error)
             raise Refusal(401, "bad_signature", f"signature check failed: {error}") from None
         try:
             self.data = loads(self.raw)

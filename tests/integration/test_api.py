@@ -189,3 +189,10 @@ def test_an_id_with_a_leading_slash_is_its_own_order_everywhere(api, hook, menu,
     assert api.client.get("/api/orders/%2Flead", headers=api.headers).get_json()["id"] == "/lead"
     detail = staff.login().get("/orders//lead")
     assert detail.status_code == 200 and 'data-detail-id="/lead"' in detail.get_data(as_text=True)
+
+
+def test_a_wrong_platform_key_is_logged_without_the_key(client, menu, caplog):
+    with caplog.at_level("WARNING"):
+        assert client.get("/api/orders/x", headers={"Authorization": "Bearer guessed-key"}).status_code == 401
+    assert any("wrong PLATFORM_API_KEY" in r.getMessage() for r in caplog.records)
+    assert not any("guessed-key" in r.getMessage() or PLATFORM_KEY in r.getMessage() for r in caplog.records)

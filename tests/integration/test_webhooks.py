@@ -386,3 +386,12 @@ def test_a_fault_of_ours_is_a_500_that_changes_nothing_and_is_still_logged(app, 
     monkeypatch.undo()  # fixed: OneTablet's retry (the same webhook-id) is applied, not a duplicate
     assert hook.confirm(submitted, webhook_id="msg_fault").get_json()["status"] == "applied"
     assert api.order(submitted)["state"] == "confirmed"
+
+
+def test_a_bad_signature_is_logged_for_the_operator_without_the_secret(app, client, submitted, caplog):
+    body = json.dumps({"merchant_supplied_id": "R1", "order_status": "success"})
+    headers = signed_headers(body, secret="whsec_" + "d3Jvbmc=" * 4)  # another secret
+    with caplog.at_level("WARNING"):
+        assert client.patch(f"/onetablet/orders/{submitted}", data=body, headers=headers).status_code == 401
+    assert any("signature check failed" in r.getMessage() for r in caplog.records)
+    assert not any(app.config["ONETABLET_WEBHOOK_SECRET"] in r.getMessage() for r in caplog.records)
