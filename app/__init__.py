@@ -59,7 +59,10 @@ def _init_extensions(app: Flask) -> None:
         async_mode="threading",
         message_queue=app.config["REDIS_URL"],
         channel=_socketio_channel(app.config["REDIS_URL"]),
-        cors_allowed_origins=[],  # same origin only
+        # None: only this site's own pages may open a socket (the Origin must be this host,
+        # as sent or as the proxy's X-Forwarded-Proto/Host say). An empty list would turn
+        # the check off altogether.
+        cors_allowed_origins=None,
         logger=False,
         engineio_logger=False,
     )

@@ -312,3 +312,12 @@ def test_every_page_of_the_app_carries_the_csp_and_needs_no_inline_script_or_sty
     error = staff.get("/no-such-page")
     assert error.status_code == 404 and error.headers["Content-Security-Policy"] == CSP
     assert inline_code(error.get_data(as_text=True)) == []
+
+
+@pytest.mark.parametrize("origin, status", [("https://evil.example", 400), ("http://localhost", 200), (None, 200)])
+def test_only_this_sites_pages_may_open_a_socket(client, origin, status):
+    """A page on another site, riding a dispatcher's cookie, must not get the board's socket
+    (browsers send Origin on WebSocket and polling requests alike)."""
+    headers = {"Origin": origin} if origin else {}
+    response = client.get("/socket.io/?EIO=4&transport=polling", headers=headers)
+    assert response.status_code == status
