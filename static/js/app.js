@@ -30,7 +30,7 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
-    if (status === 400) toast("Refused (400): the page's security token is missing or stale. Reload the page.");
+    if (status === 400) toast("This form's security token is missing or out of date, so nothing was changed. Reload the page and submit the form again.");
     else if (status === 401) toast("Your session has ended. Log in again.");
     else toast("The server answered " + status + ". Nothing was changed.");
   });

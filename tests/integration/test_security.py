@@ -124,6 +124,55 @@ def test_a_staff_form_with_a_forged_token_is_refused(app, world, staff):
         assert db.session.query(Courier).filter_by(name="Ana").count() == 0
 
 
+def _token_signed_ago(app, client, seconds: int) -> str:
+    """The client's session CSRF token, signed as if its page had been loaded `seconds` ago
+    (Flask-WTF's own serializer, with a signer whose clock is behind)."""
+    import time
+
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    class Earlier(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time()) - seconds
+
+    with client.session_transaction() as session:
+        raw = session["csrf_token"]
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token", signer=Earlier).dumps(raw)
+
+
+def test_a_form_left_open_for_hours_still_submits_while_the_session_lasts(app, staff):
+    """Flask-WTF's default token lifetime is one hour; a console is left open all shift."""
+    staff.login("dispatcher")
+    old = _token_signed_ago(app, staff.client, 9 * 3600)
+    for htmx in (False, True):
+        response = staff.client.post("/couriers", data={"name": f"Ana {htmx}", "phone": "+15552223333",
+                                                        "csrf_token": old},
+                                     headers={"HX-Request": "true"} if htmx else {})
+        assert response.status_code in (200, 303), response.get_data(as_text=True)[:300]
+    with app.app_context():
+        assert db.session.query(Courier).filter(Courier.name.like("Ana %")).count() == 2
+
+
+def test_a_token_from_another_session_is_still_refused_however_fresh(app, staff):
+    staff.login("dispatcher")
+    other = app.test_client()
+    other.get("/login")
+    stranger = _token_signed_ago(app, other, 0)
+    response = staff.client.post("/couriers", data={"name": "Ana", "phone": "+15552223333", "csrf_token": stranger})
+    assert response.status_code == 400
+
+
+def test_a_refused_form_says_in_words_what_to_do(staff):
+    staff.login("dispatcher")
+    page = staff.post("/couriers", {"name": "Ana", "phone": "+15552223333"}, csrf=False)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "Reload the page and submit the form again" in text and "nothing was changed" in text
+    assert "CSRF token" not in text  # not Flask-WTF's jargon
+    answer = staff.client.post("/couriers", data={}, headers={"Accept": "application/json"})
+    assert answer.status_code == 400 and "Reload the page" in answer.get_json()["detail"]
+
+
 def _example_url(rule) -> str:
     values = {}
     for name, converter in rule._converters.items():
