@@ -1,4 +1,5 @@
-"""Staff login (Flask-Login), roles, and the `user create` command."""
+"""Staff login (Flask-Login), roles, and the `user create`, `user set-role` and
+`user set-password` commands."""
 from __future__ import annotations
 
 from functools import wraps
@@ -21,6 +22,12 @@ class Staff(UserMixin):
         self.id = str(user.id)
         self.username = user.username
         self.role = user.role
+        self.session_version = user.session_version or 0
+
+    def get_id(self) -> str:
+        """What the session keeps: the user id and the account's session version, so a
+        new password, a new role or a disable (each raises the version) ends it."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def actor(self) -> str:
@@ -30,10 +37,28 @@ class Staff(UserMixin):
         return users.RANK.get(self.role, -1) >= users.RANK[role]
 
 
+def _parse(session_id: str) -> tuple[int, int] | None:
+    """(user id, session version) from a session's id; a bare id (a session from before
+    versions) is version 0."""
+    user_id, _, version = (session_id or "").partition(":")
+    if not user_id.isdigit() or not (version or "0").isdigit():
+        return None
+    return int(user_id), int(version or "0")
+
+
 @login_manager.user_loader
-def _load(user_id: str):
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return Staff(user) if user is not None and user.is_enabled else None
+def _load(session_id: str):
+    parsed = _parse(session_id)
+    user = db.session.get(User, parsed[0]) if parsed else None
+    if user is None or not user.is_enabled or (user.session_version or 0) != parsed[1]:
+        return None
+    return Staff(user)
+
+
+def relogin(user: User) -> None:
+    """Keep the current session signed in after the account's sessions were ended by its
+    own owner (a new password set on /users): the others end, this one carries on."""
+    login_user(Staff(user))
 
 
 @login_manager.unauthorized_handler
@@ -123,3 +148,40 @@ def init_app(app):
         except users.UserError as error:
             raise click.ClickException(str(error)) from None
         click.echo(f"created {role} {username}")
+
+    def _account(username):
+        user = users.find(username)
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        return user
+
+    def _sweep():
+        """Close this process's sockets of the ended sessions; servers' own sweeps close theirs."""
+        from ..board import sockets
+
+        sockets.sweep()
+
+    @user_group.command("set-role")
+    @click.argument("username")
+    @click.argument("role", type=click.Choice(users.ROLES))
+    def set_role(username, role):
+        """Give an account another role; its sessions end: flask --app wsgi user set-role NAME ROLE"""
+        user = _account(username)
+        users.set_role(user, role)
+        db.session.commit()
+        _sweep()
+        click.echo(f"{user.username} is now {role}; their sessions ended")
+
+    @user_group.command("set-password")
+    @click.argument("username")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def set_password(username, password):
+        """Set a new password; the account's sessions end: flask --app wsgi user set-password NAME --password PW"""
+        user = _account(username)
+        try:
+            users.set_password(user, password)
+        except users.UserError as error:
+            raise click.ClickException(str(error)) from None
+        db.session.commit()
+        _sweep()
+        click.echo(f"new password set for {user.username}; their sessions ended")
