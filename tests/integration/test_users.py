@@ -243,3 +243,33 @@ def test_the_cli_sets_a_role_and_a_password_and_ends_sessions(app, runner):
     assert runner.invoke(args=["user", "set-password", "nia", "--password", "short"]).exit_code != 0
     assert "no user 'ghost'" in runner.invoke(args=["user", "set-role", "ghost", "admin"]).output
     assert runner.invoke(args=["user", "set-role", "nia", "overlord"]).exit_code != 0
+
+
+# --- usernames ignore case -------------------------------------------------------------
+
+def test_a_username_differing_only_in_case_is_refused(app, staff):
+    staff.login("admin", username="root")
+    assert staff.post("/users", {"username": "disp", "role": "dispatcher", "password": "long enough"}).status_code == 303
+    response = staff.post("/users", {"username": "DISP", "role": "admin", "password": "long enough"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "already exists" in page[page.index('data-error="username"'):][:200] and "ignore case" in page
+    with app.app_context():
+        assert db.session.query(User).filter(User.username.in_(["disp", "DISP"])).count() == 1
+
+
+def test_login_accepts_any_case_of_an_existing_name(app, auth):
+    auth.create("Nia")
+    fresh = app.test_client()
+    for typed in ("nia", "NIA", " Nia "):
+        fresh = app.test_client()
+        answer = fresh.post("/login", data={"username": typed, "password": "correct horse",
+                                            "csrf_token": csrf_token(fresh)})
+        assert answer.status_code == 303, typed
+        assert "Nia" in fresh.get("/couriers").get_data(as_text=True)  # the stored spelling
+
+
+def test_the_cli_refuses_a_name_taken_in_another_case(runner, auth):
+    auth.create("nia")
+    result = runner.invoke(args=["user", "create", "NIA", "--role", "admin", "--password", "long enough"])
+    assert result.exit_code != 0 and "already exists" in result.output
