@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from .. import users
@@ -67,13 +67,39 @@ def _unauthorized():
     the login form. An htmx request (the board's refresh, a form in the order panel) would
     swap the login form into the page it came from, so it is told to send the whole window
     there instead (HX-Redirect), back to the same page after login."""
+    why = _why_signed_out()
+    if (login_manager.login_message_category, why) not in session.get("_flashes", []):
+        flash(why, login_manager.login_message_category)  # the login page says it, once
     if request.headers.get("HX-Request") == "true":
         here = urlsplit(request.headers.get("HX-Current-URL") or request.url)
         response = make_response("", 401)
         response.headers["HX-Redirect"] = url_for("auth.login", next=urlunsplit(("", "", here.path, here.query, "")))
         return response
-    flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+ACCOUNT_DISABLED = "Your account was disabled. Ask an admin if that is a mistake."
+SESSION_ENDED = "Your session ended (your password or role was changed); please sign in again."
+
+
+def _why_signed_out() -> str:
+    """Why this request has no user, in words: the session names an account that was
+    disabled, or whose sessions were ended; otherwise (never signed in, signed out) the
+    usual "please log in"."""
+    parsed = _parse(str(session.get("_user_id") or ""))
+    user = db.session.get(User, parsed[0]) if parsed else None
+    if user is None:
+        return login_manager.login_message
+    return ACCOUNT_DISABLED if not user.is_enabled else SESSION_ENDED
+
+
+@bp.get("/session")
+@login_required
+def session_check():
+    """204 while the session is signed in. Otherwise the login page's address, as for any
+    htmx request (HX-Redirect, with why in a flash): what a live page asks when its socket
+    is refused or closed by the server (static/js/app.js, passlineCheckSession)."""
+    return "", 204
 
 
 def role_required(role: str):
