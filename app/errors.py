@@ -1,5 +1,10 @@
-"""Error answers: JSON for machines (/api, /onetablet), a page for people."""
-from flask import jsonify, render_template, request
+"""Error answers: JSON for machines (/api, /onetablet, /healthz), a page for people (the
+base layout: navigation, and a way back)."""
+import os
+from urllib.parse import urlsplit
+
+from markupsafe import escape
+from flask import current_app, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -18,7 +23,32 @@ def _wants_json() -> bool:
     return request.path.startswith(MACHINE_PREFIXES) or request.accept_mimetypes.best == "application/json"
 
 
+def _back() -> str | None:
+    """The page the person came from, when it is one of ours (and not this one)."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith("/") or referrer.path == request.path:
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
+def _page(error, code: int):
+    try:
+        return render_template("error.html", error=error, back=_back()), code
+    except Exception:  # the layout needs the user, hence the database: it may be what failed
+        current_app.logger.exception("the error page failed; a plain one instead")
+        db.session.rollback()
+        text = error.description if error is not None else "Something went wrong on our side; it has been logged."
+        return (f"<!doctype html><title>Passline — {code}</title><h1>{code}</h1><p>{escape(text)}</p>"
+                '<p><a href="/">Go to the board</a></p>'), code
+
+
 def register(app):
+    @app.get("/favicon.ico")
+    def _favicon():
+        """Browsers ask for it whatever the page says (a JSON answer, a PDF): the same icon."""
+        return send_from_directory(app.static_folder, "favicon.svg", mimetype="image/svg+xml",
+                                   max_age=86400)
+
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
         app.logger.info("CSRF refused on %s %s: %s", request.method, request.path, error.description)
@@ -33,7 +63,7 @@ def register(app):
             code = (error.name or "error").lower().replace(" ", "_").replace("'", "")
             code, detail = CODES.get(error.code, (code, error.description))
             return jsonify(error=code, detail=detail), error.code
-        return render_template("error.html", error=error), error.code
+        return _page(error, error.code)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
@@ -41,4 +71,4 @@ def register(app):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return jsonify(error="internal_error", detail="an unexpected error; it has been logged"), 500
-        return render_template("error.html", error=None), 500
+        return _page(None, 500)

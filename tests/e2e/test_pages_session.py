@@ -45,3 +45,18 @@ def test_a_still_signed_in_page_reconnects_after_the_server_closed_its_socket(ap
     page.wait_for_function("() => window.states.includes('reconnecting') && window.states.at(-1) === 'live'",
                            timeout=5_000)
     assert page.url.endswith("/stores")
+
+
+def test_an_error_page_has_the_layout_and_every_request_of_a_page_load_succeeds(live_server, browser,
+                                                                             staff_accounts):
+    page = logged_in(browser, live_server.url, "dana", PASSWORD, path="/couriers")
+    failed = []
+    page.on("response", lambda r: r.status >= 400 and failed.append((r.url, r.status)))
+    page.evaluate("() => location.assign('/no-such-page')")  # as a link would: with a Referer
+    page.wait_for_selector('[data-status="404"]')
+    assert page.locator(".topbar nav a").count() >= 4  # the navigation
+    page.click('[data-link="back"]')
+    page.wait_for_url(live_server.url + "/couriers")
+    page.wait_for_timeout(300)  # the icon is fetched after the load
+    assert failed == [(live_server.url + "/no-such-page", 404)]  # no /favicon.ico or other 404
+    assert [e for e in page.errors if "404" not in e] == []

@@ -361,3 +361,51 @@ def test_every_page_of_the_app_carries_the_csp_and_needs_no_inline_script_or_sty
     error = staff.get("/no-such-page")
     assert error.status_code == 404 and error.headers["Content-Security-Policy"] == CSP
     assert inline_code(error.get_data(as_text=True)) == []
+
+
+# --- error pages: the layout for people, JSON for machines; a favicon -------------------
+
+def test_error_pages_for_people_have_the_layout_navigation_and_a_way_back(app, staff):
+    staff.login("dispatcher")
+    for path, code in (("/no-such-page", 404), ("/users", 403)):
+        answer = staff.client.get(path, headers={"Referer": "http://localhost/couriers"})
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == code
+        assert 'class="topbar"' in page and 'href="/couriers"' in page  # the navigation
+        assert "css/app.css" in page and "favicon.svg" in page
+        assert 'data-link="back"' in page and 'data-link="board"' in page
+        assert f'data-status="{code}"' in page
+    refused = staff.post("/couriers", {"name": "Ana"}, csrf=False).get_data(as_text=True)
+    assert 'class="topbar"' in refused and "Reload the page" in refused
+
+
+def test_an_anonymous_persons_error_page_offers_the_login_page(client):
+    page = client.get("/no-such-page").get_data(as_text=True)
+    assert 'data-link="login"' in page and 'class="topbar"' not in page and "css/app.css" in page
+
+
+def test_an_unexpected_error_shows_the_layout_too(app, staff):
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("boom")
+
+    staff.login("dispatcher")
+    answer = staff.client.get("/boom-for-test")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 500 and 'class="topbar"' in page and "it has been logged" in page
+    assert "boom" not in page.split("<main")[1]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/no-such", "/onetablet/no-such", "/healthz/no-such"])
+def test_machine_paths_still_get_json_errors(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 404 and answer.is_json and answer.get_json()["error"] == "not_found"
+
+
+def test_the_favicon_is_ours_and_allowed_by_the_csp(client):
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        answer = client.get(path)
+        assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+        assert b"<svg" in answer.data
+    assert "favicon.svg" in client.get("/login").get_data(as_text=True)
+    assert 'href="data:,"' not in client.get("/login").get_data(as_text=True)
