@@ -118,6 +118,11 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # A form's CSRF token lasts as long as the login session it belongs to (the browser
+        # session: no PERMANENT_SESSION_LIFETIME), not Flask-WTF's default hour: a board or
+        # /couriers left open through a shift must still submit. The token is tied to the
+        # session's own random value, so logging out or a new session still ends it.
+        "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # SPEC §3.1: 413 over 1 MiB
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
     }

@@ -88,6 +88,9 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))  # dispatcher | manager | admin
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # In every session of this account (app/auth): raised by a new password, a new role and
+    # a disable (app/users.py), which ends every session signed in before it, for good.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
 

@@ -1,7 +1,7 @@
 """Staff accounts: creation, password checks, roles."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -20,23 +20,72 @@ class UserError(ValueError):
         self.field = field
 
 
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}", "role")
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < 8:
+        raise UserError("a password is at least 8 characters", "password")
+
+
+def find(username: str) -> User | None:
+    """The account named `username`, in any case ("DISP" finds "disp")."""
+    name = (username or "").strip()
+    return db.session.execute(
+        select(User).where(func.lower(User.username) == name.lower()).order_by(User.id).limit(1)
+    ).scalar_one_or_none()
+
+
 def create_user(username: str, *, role: str, password: str) -> User:
     username = (username or "").strip()
     if not username or len(username) > 80:
         raise UserError("a username is 1 to 80 characters", "username")
-    if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}", "role")
-    if len(password or "") < 8:
-        raise UserError("a password is at least 8 characters", "password")
-    if db.session.execute(select(User.id).where(User.username == username)).first():
-        raise UserError(f"user {username!r} already exists", "username")
+    _check_role(role)
+    _check_password(password)
+    # Case-insensitive: "DISP" next to "disp" would be two accounts people cannot tell apart
+    # (and login accepts either case). A check, not a unique index on lower(username): two
+    # admins adding "Nia" and "nia" in the same instant could both pass it; the plain unique
+    # index on username still refuses two identical names.
+    taken = find(username)
+    if taken is not None:
+        same = "" if taken.username == username else f" (as {taken.username!r}; names ignore case)"
+        raise UserError(f"user {username!r} already exists{same}", "username")
     user = User(username=username, role=role, password_hash=generate_password_hash(password))
     db.session.add(user)
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Every session signed in to `user` so far stops working (app/auth compares this)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def set_role(user: User, role: str) -> None:
+    """A new role; the account's sessions end (each is signed in again, under the new role)."""
+    _check_role(role)
+    if user.role != role:
+        user.role = role
+        end_sessions(user)
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password; every session signed in with the old one ends."""
+    _check_password(password)
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+
+
+def set_enabled(user: User, enabled: bool) -> None:
+    """A disable ends the account's sessions for good: enabling it again needs a new login."""
+    if user.is_enabled and not enabled:
+        end_sessions(user)
+    user.is_enabled = enabled
+
+
 def authenticate(username: str, password: str) -> User | None:
-    user = db.session.execute(select(User).where(User.username == (username or "").strip())).scalar_one_or_none()
+    user = find(username)
     if user is None or not user.is_enabled or not check_password_hash(user.password_hash, password or ""):
         return None
     return user

@@ -1,10 +1,11 @@
-"""Staff login (Flask-Login), roles, and the `user create` command."""
+"""Staff login (Flask-Login), roles, and the `user create`, `user set-role` and
+`user set-password` commands."""
 from __future__ import annotations
 
 from functools import wraps
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from .. import users
@@ -21,6 +22,12 @@ class Staff(UserMixin):
         self.id = str(user.id)
         self.username = user.username
         self.role = user.role
+        self.session_version = user.session_version or 0
+
+    def get_id(self) -> str:
+        """What the session keeps: the user id and the account's session version, so a
+        new password, a new role or a disable (each raises the version) ends it."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def actor(self) -> str:
@@ -30,10 +37,28 @@ class Staff(UserMixin):
         return users.RANK.get(self.role, -1) >= users.RANK[role]
 
 
+def _parse(session_id: str) -> tuple[int, int] | None:
+    """(user id, session version) from a session's id; a bare id (a session from before
+    versions) is version 0."""
+    user_id, _, version = (session_id or "").partition(":")
+    if not user_id.isdigit() or not (version or "0").isdigit():
+        return None
+    return int(user_id), int(version or "0")
+
+
 @login_manager.user_loader
-def _load(user_id: str):
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return Staff(user) if user is not None and user.is_enabled else None
+def _load(session_id: str):
+    parsed = _parse(session_id)
+    user = db.session.get(User, parsed[0]) if parsed else None
+    if user is None or not user.is_enabled or (user.session_version or 0) != parsed[1]:
+        return None
+    return Staff(user)
+
+
+def relogin(user: User) -> None:
+    """Keep the current session signed in after the account's sessions were ended by its
+    own owner (a new password set on /users): the others end, this one carries on."""
+    login_user(Staff(user))
 
 
 @login_manager.unauthorized_handler
@@ -42,13 +67,39 @@ def _unauthorized():
     the login form. An htmx request (the board's refresh, a form in the order panel) would
     swap the login form into the page it came from, so it is told to send the whole window
     there instead (HX-Redirect), back to the same page after login."""
+    why = _why_signed_out()
+    if (login_manager.login_message_category, why) not in session.get("_flashes", []):
+        flash(why, login_manager.login_message_category)  # the login page says it, once
     if request.headers.get("HX-Request") == "true":
         here = urlsplit(request.headers.get("HX-Current-URL") or request.url)
         response = make_response("", 401)
         response.headers["HX-Redirect"] = url_for("auth.login", next=urlunsplit(("", "", here.path, here.query, "")))
         return response
-    flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+ACCOUNT_DISABLED = "Your account was disabled. Ask an admin if that is a mistake."
+SESSION_ENDED = "Your session ended (your password or role was changed); please sign in again."
+
+
+def _why_signed_out() -> str:
+    """Why this request has no user, in words: the session names an account that was
+    disabled, or whose sessions were ended; otherwise (never signed in, signed out) the
+    usual "please log in"."""
+    parsed = _parse(str(session.get("_user_id") or ""))
+    user = db.session.get(User, parsed[0]) if parsed else None
+    if user is None:
+        return login_manager.login_message
+    return ACCOUNT_DISABLED if not user.is_enabled else SESSION_ENDED
+
+
+@bp.get("/session")
+@login_required
+def session_check():
+    """204 while the session is signed in. Otherwise the login page's address, as for any
+    htmx request (HX-Redirect, with why in a flash): what a live page asks when its socket
+    is refused or closed by the server (static/js/app.js, passlineCheckSession)."""
+    return "", 204
 
 
 def role_required(role: str):
@@ -123,3 +174,40 @@ def init_app(app):
         except users.UserError as error:
             raise click.ClickException(str(error)) from None
         click.echo(f"created {role} {username}")
+
+    def _account(username):
+        user = users.find(username)
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        return user
+
+    def _sweep():
+        """Close this process's sockets of the ended sessions; servers' own sweeps close theirs."""
+        from ..board import sockets
+
+        sockets.sweep()
+
+    @user_group.command("set-role")
+    @click.argument("username")
+    @click.argument("role", type=click.Choice(users.ROLES))
+    def set_role(username, role):
+        """Give an account another role; its sessions end: flask --app wsgi user set-role NAME ROLE"""
+        user = _account(username)
+        users.set_role(user, role)
+        db.session.commit()
+        _sweep()
+        click.echo(f"{user.username} is now {role}; their sessions ended")
+
+    @user_group.command("set-password")
+    @click.argument("username")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def set_password(username, password):
+        """Set a new password; the account's sessions end: flask --app wsgi user set-password NAME --password PW"""
+        user = _account(username)
+        try:
+            users.set_password(user, password)
+        except users.UserError as error:
+            raise click.ClickException(str(error)) from None
+        db.session.commit()
+        _sweep()
+        click.echo(f"new password set for {user.username}; their sessions ended")

@@ -34,7 +34,7 @@ def connect(auth=None):
     if not current_user.is_authenticated:
         return False
     join_room(BOARD_ROOM)
-    _sockets(current_app._get_current_object()).add(request.sid, int(current_user.id))
+    _sockets(current_app._get_current_object()).add(request.sid, (int(current_user.id), current_user.session_version))
     return True
 
 
@@ -56,7 +56,8 @@ def disconnect(reason=None):
 
 
 def sweep(app: Flask | None = None) -> int:
-    """Close this process's sockets of accounts that are no longer enabled; how many."""
+    """Close this process's sockets of accounts that are no longer enabled, or whose
+    sessions were ended (a new password or role: app/users.py); how many."""
     return _sockets(app or current_app._get_current_object()).sweep()
 
 
@@ -74,10 +75,10 @@ class _Sockets:
     def __init__(self, app: Flask):
         self._app = weakref.ref(app)  # tests build many apps: do not keep them alive
         self._lock = threading.Lock()
-        self._users: dict[str, int] = {}
+        self._users: dict[str, tuple[int, int]] = {}  # sid -> (user id, session version)
         self._sweeper: threading.Thread | None = None
 
-    def add(self, sid: str, user_id: int) -> None:
+    def add(self, sid: str, user_id: tuple[int, int]) -> None:
         with self._lock:
             self._users[sid] = user_id
             if self._sweeper is None or not self._sweeper.is_alive():
@@ -109,9 +110,11 @@ class _Sockets:
             return 0
         with app.app_context(), reading_only():
             enabled = set(db.session.execute(
-                select(User.id).where(User.id.in_(set(users.values())), User.is_enabled.is_(True))).scalars())
+                select(User.id, User.session_version).where(
+                    User.id.in_({user_id for user_id, _ in users.values()}), User.is_enabled.is_(True))).all())
             db.session.remove()
-        closed = [sid for sid, user_id in users.items() if user_id not in enabled]
+        enabled = {tuple(row) for row in enabled}
+        closed = [sid for sid, signed_in in users.items() if signed_in not in enabled]
         for sid in closed:
             self.discard(sid)
             socketio.server.disconnect(sid, namespace="/")

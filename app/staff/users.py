@@ -1,7 +1,8 @@
-"""/users (admin): staff accounts. Add one (app.users.create_user holds the rules),
-disable or enable one. A disabled account's sessions stop at its next request, because
-the user loader (app/auth) refuses disabled users, and its open boards' sockets are
-closed (app/board/sockets.py)."""
+"""/users (admin): staff accounts. Add one (app.users holds the rules), change its role,
+set a new password, disable or enable it. A new role, a new password or a disable ends
+the account's sessions at their next request (app/auth compares the session version the
+change raises; a re-enabled account logs in again) and closes its open boards' sockets
+(app/board/sockets.py)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, request
@@ -9,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import users
-from ..auth import role_required
+from ..auth import relogin, role_required
 from ..board import sockets
 from ..extensions import db
 from ..models import User
@@ -59,15 +60,61 @@ def add():
 @role_required("admin")
 def set_enabled(user_id, change):
     """Disable an account (its sessions stop working) or enable it again."""
-    user = db.session.execute(select(User).where(User.id == user_id).with_for_update()).scalar_one_or_none()
-    if user is None:
-        abort(404, description=f"No user {user_id}.")
+    user = _locked(user_id)
     if change == "disable" and str(user.id) == current_user.id:
         db.session.rollback()
         return respond(PAGE, FRAGMENT, status=409,
                        **staff(error="You cannot disable your own account: ask another admin."))
-    user.is_enabled = change == "enable"
+    users.set_enabled(user, change == "enable")
     response = _saved(f"{user.username} is {change}d.")
     if change == "disable":
         sockets.sweep()  # its open boards close now here, within SWEEP_SECONDS in other processes
     return response
+
+
+@bp.post("/<int:user_id>/role")
+@role_required("admin")
+def set_role(user_id):
+    """Give an account another role (field `role`); its sessions end, to log in again."""
+    user = _locked(user_id)
+    if str(user.id) == current_user.id:
+        db.session.rollback()  # an admin demoting the last admin would lock everyone out
+        return respond(PAGE, FRAGMENT, status=409,
+                       **staff(error="You cannot change your own role: ask another admin."))
+    role = request.form.get("role", "")
+    try:
+        users.set_role(user, role)
+    except users.UserError as error:
+        db.session.rollback()
+        return respond(PAGE, FRAGMENT, status=422, **staff(error=str(error).capitalize() + "."))
+    response = _saved(f"{user.username} is now {role}; their sessions ended, to log in again.")
+    sockets.sweep()
+    return response
+
+
+@bp.post("/<int:user_id>/password")
+@role_required("admin")
+def set_password(user_id):
+    """Set a new password (field `password`); the account's other sessions end."""
+    user = _locked(user_id)
+    try:
+        users.set_password(user, request.form.get("password", ""))
+    except users.UserError as error:
+        db.session.rollback()
+        return respond(PAGE, FRAGMENT, status=422,
+                       **staff(error=f"{user.username}: {error}.".replace(": a ", ": A ")))
+    yours = str(user.id) == current_user.id
+    if yours:
+        relogin(user)  # this session carries on; the others end
+    response = _saved(f"New password set for {user.username}; "
+                      + ("your other sessions ended." if yours else "their sessions ended."))
+    sockets.sweep()
+    return response
+
+
+def _locked(user_id: int) -> User:
+    user = db.session.execute(select(User).where(User.id == user_id).with_for_update()).scalar_one_or_none()
+    if user is None:
+        db.session.rollback()  # the lock's transaction (SQLite: the database's write lock)
+        abort(404, description=f"No user {user_id}.")
+    return user

@@ -30,7 +30,7 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
-    if (status === 400) toast("Refused (400): the page's security token is missing or stale. Reload the page.");
+    if (status === 400) toast("This form's security token is missing or out of date, so nothing was changed. Reload the page and submit the form again.");
     else if (status === 401) toast("Your session has ended. Log in again.");
     else toast("The server answered " + status + ". Nothing was changed.");
   });
@@ -45,6 +45,36 @@
     el.scrollIntoView({ block: "center" });
     el.focus({ preventScroll: true });
   });
+
+  // A live page whose socket the server refused (the session is gone: account disabled,
+  // password or role changed, signed out elsewhere) or closed (the server's sweep of such
+  // sessions) asks GET /session. Signed out: the answer names the login page (HX-Redirect,
+  // the server's flash says why) and the whole window goes there, instead of showing
+  // "Reconnecting…" forever. Still signed in: a socket the server closed is opened again
+  // (Socket.IO does not reconnect by itself after a server-side disconnect). At most one
+  // check every 15 s, unless `now` (the server closed the socket: worth asking at once).
+  var lastSessionCheck = 0;
+  function checkSession(socket, now) {
+    if (!now && Date.now() - lastSessionCheck < 15000) return;
+    lastSessionCheck = Date.now();
+    fetch("/session", { credentials: "same-origin", cache: "no-store",
+                        headers: { "HX-Request": "true", "HX-Current-URL": location.href } })
+      .then(function (answer) {
+        var login = answer.headers.get("HX-Redirect");
+        if (answer.status === 401) { location.assign(login || "/login"); return; }
+        if (socket && answer.ok && !socket.connected && !socket.active) socket.connect();
+      })
+      .catch(function () { /* the server is down: Socket.IO keeps trying */ });
+  }
+  window.passlineCheckSession = checkSession;
+
+  // What every live page's socket does about it (stores.js; board.js has its own connect_error).
+  window.passlineWatchSocket = function (socket) {
+    socket.on("connect_error", function () { checkSession(socket, false); });
+    socket.on("disconnect", function (reason) {
+      if (reason === "io server disconnect") checkSession(socket, true);
+    });
+  };
 
   document.addEventListener("htmx:sendError", function () {
     toast("No connection to the server. Nothing was changed.");

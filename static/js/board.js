@@ -246,7 +246,11 @@
         indicate("live", "Live");
       });
     });
-    socket.on("disconnect", function () { indicate("reconnecting", "Reconnecting…"); });
+    socket.on("disconnect", function (reason) {
+      indicate("reconnecting", "Reconnecting…");
+      // Closed by the server (an ended session's socket is swept): signed out goes to login.
+      if (reason === "io server disconnect" && window.passlineCheckSession) window.passlineCheckSession(socket, true);
+    });
     socket.on("connect_error", function () {
       indicate("reconnecting", "Reconnecting…");
       // The server may be up and refusing this socket: the session is gone (signed out

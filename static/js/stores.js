@@ -69,4 +69,6 @@
   socket.on("disconnect", function () { indicate("reconnecting", "Reconnecting…"); });
   socket.on("connect_error", function () { indicate("reconnecting", "Reconnecting…"); });
   socket.io.on("reconnect", refresh); // what changed while the connection was down
+  // Refused or closed by the server: signed out (account disabled…) goes to the login page.
+  if (window.passlineWatchSocket) window.passlineWatchSocket(socket);
 })();

@@ -124,6 +124,55 @@ def test_a_staff_form_with_a_forged_token_is_refused(app, world, staff):
         assert db.session.query(Courier).filter_by(name="Ana").count() == 0
 
 
+def _token_signed_ago(app, client, seconds: int) -> str:
+    """The client's session CSRF token, signed as if its page had been loaded `seconds` ago
+    (Flask-WTF's own serializer, with a signer whose clock is behind)."""
+    import time
+
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    class Earlier(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time()) - seconds
+
+    with client.session_transaction() as session:
+        raw = session["csrf_token"]
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token", signer=Earlier).dumps(raw)
+
+
+def test_a_form_left_open_for_hours_still_submits_while_the_session_lasts(app, staff):
+    """Flask-WTF's default token lifetime is one hour; a console is left open all shift."""
+    staff.login("dispatcher")
+    old = _token_signed_ago(app, staff.client, 9 * 3600)
+    for htmx in (False, True):
+        response = staff.client.post("/couriers", data={"name": f"Ana {htmx}", "phone": "+15552223333",
+                                                        "csrf_token": old},
+                                     headers={"HX-Request": "true"} if htmx else {})
+        assert response.status_code in (200, 303), response.get_data(as_text=True)[:300]
+    with app.app_context():
+        assert db.session.query(Courier).filter(Courier.name.like("Ana %")).count() == 2
+
+
+def test_a_token_from_another_session_is_still_refused_however_fresh(app, staff):
+    staff.login("dispatcher")
+    other = app.test_client()
+    other.get("/login")
+    stranger = _token_signed_ago(app, other, 0)
+    response = staff.client.post("/couriers", data={"name": "Ana", "phone": "+15552223333", "csrf_token": stranger})
+    assert response.status_code == 400
+
+
+def test_a_refused_form_says_in_words_what_to_do(staff):
+    staff.login("dispatcher")
+    page = staff.post("/couriers", {"name": "Ana", "phone": "+15552223333"}, csrf=False)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "Reload the page and submit the form again" in text and "nothing was changed" in text
+    assert "CSRF token" not in text  # not Flask-WTF's jargon
+    answer = staff.client.post("/couriers", data={}, headers={"Accept": "application/json"})
+    assert answer.status_code == 400 and "Reload the page" in answer.get_json()["detail"]
+
+
 def _example_url(rule) -> str:
     values = {}
     for name, converter in rule._converters.items():
@@ -321,3 +370,51 @@ def test_only_this_sites_pages_may_open_a_socket(client, origin, status):
     headers = {"Origin": origin} if origin else {}
     response = client.get("/socket.io/?EIO=4&transport=polling", headers=headers)
     assert response.status_code == status
+
+
+# --- error pages: the layout for people, JSON for machines; a favicon -------------------
+
+def test_error_pages_for_people_have_the_layout_navigation_and_a_way_back(app, staff):
+    staff.login("dispatcher")
+    for path, code in (("/no-such-page", 404), ("/users", 403)):
+        answer = staff.client.get(path, headers={"Referer": "http://localhost/couriers"})
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == code
+        assert 'class="topbar"' in page and 'href="/couriers"' in page  # the navigation
+        assert "css/app.css" in page and "favicon.svg" in page
+        assert 'data-link="back"' in page and 'data-link="board"' in page
+        assert f'data-status="{code}"' in page
+    refused = staff.post("/couriers", {"name": "Ana"}, csrf=False).get_data(as_text=True)
+    assert 'class="topbar"' in refused and "Reload the page" in refused
+
+
+def test_an_anonymous_persons_error_page_offers_the_login_page(client):
+    page = client.get("/no-such-page").get_data(as_text=True)
+    assert 'data-link="login"' in page and 'class="topbar"' not in page and "css/app.css" in page
+
+
+def test_an_unexpected_error_shows_the_layout_too(app, staff):
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("boom")
+
+    staff.login("dispatcher")
+    answer = staff.client.get("/boom-for-test")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 500 and 'class="topbar"' in page and "it has been logged" in page
+    assert "boom" not in page.split("<main")[1]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/no-such", "/onetablet/no-such", "/healthz/no-such"])
+def test_machine_paths_still_get_json_errors(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 404 and answer.is_json and answer.get_json()["error"] == "not_found"
+
+
+def test_the_favicon_is_ours_and_allowed_by_the_csp(client):
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        answer = client.get(path)
+        assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+        assert b"<svg" in answer.data
+    assert "favicon.svg" in client.get("/login").get_data(as_text=True)
+    assert 'href="data:,"' not in client.get("/login").get_data(as_text=True)
