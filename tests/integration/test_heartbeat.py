@@ -94,3 +94,22 @@ def test_the_board_warns_dispatchers_when_overdue_checks_have_stopped(app, staff
             "Tell whoever runs Passline.") in page
     assert "Nothing overdue" not in page
     assert 'data-attention="scheduler-late"' in staff.get("/").get_data(as_text=True)
+
+
+def test_a_job_failing_every_tick_is_logged_once_then_its_recovery(app, frozen_clock, caplog):
+    calls = {"n": 0}
+
+    def flaky():
+        calls["n"] += 1
+        if calls["n"] <= 50:
+            raise RuntimeError("database is down")
+        return 0
+
+    job = jobs.Job("overdue", flaky, 15, "{}")
+    for _ in range(51):
+        jobs.run_once(app, job)
+    records = [r for r in caplog.records if "job overdue" in r.getMessage()]
+    assert len(records) == 2, [r.getMessage() for r in records]
+    assert records[0].exc_info and "job overdue failed; it runs again in 15s" in records[0].getMessage()
+    assert records[1].getMessage().startswith("job overdue: working again after")
+    assert "overdue" in beats(app)
