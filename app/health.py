@@ -1,21 +1,33 @@
-"""/healthz: 200 once the database (and Redis, when configured) answers."""
+"""/healthz: 200 once the database (and Redis, when configured) answers and the overdue
+tick has run recently (app/heartbeat.py); 503 with the reason otherwise."""
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from . import heartbeat
 from .extensions import db
 
 bp = Blueprint("health", __name__)
+bp.record_once(lambda state: heartbeat.mark_started(state.app))
 
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness for load balancers and `make demo`."""
-    checks = {}
+    """Liveness for load balancers and `make demo`, and whether overdue alarms are raised."""
+    checks, body = {}, {}
     try:
         db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as error:  # noqa: BLE001 - reported, not raised
         checks["database"] = f"error: {error.__class__.__name__}"
+        db.session.rollback()
+    if checks["database"] == "ok":
+        try:
+            scheduler = heartbeat.overdue_status()
+            checks["scheduler"] = "ok" if scheduler.state == "ok" else f"{scheduler.state}: {scheduler.reason}"
+            body["scheduler"] = scheduler.as_json()
+        except Exception as error:  # noqa: BLE001 - e.g. the heartbeats table not migrated yet
+            checks["scheduler"] = f"error: {error.__class__.__name__}"
+            db.session.rollback()
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
         try:
@@ -25,5 +37,8 @@ def healthz():
             checks["redis"] = "ok"
         except Exception as error:  # noqa: BLE001
             checks["redis"] = f"error: {error.__class__.__name__}"
-    healthy = all(v == "ok" for v in checks.values())
-    return jsonify(status="ok" if healthy else "unavailable", checks=checks), 200 if healthy else 503
+    # "unknown" does not fail: no tick recorded yet, or this process has just started.
+    failing = [f"{name} {value}" for name, value in checks.items() if value.split(":")[0] in ("error", "late")]
+    if failing:
+        body["reason"] = "; ".join(failing)
+    return jsonify(status="unavailable" if failing else "ok", checks=checks, **body), 503 if failing else 200

@@ -22,8 +22,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import live, overdue, retention
+from . import heartbeat, live, overdue, retention
 from .extensions import db
+from .outage import Failures
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,28 @@ def jobs(app) -> list[Job]:
 
 
 def run_once(app, job: Job):
-    """One run of a job in its own app context (its own session). A failure is logged and
-    rolled back: the next run tries again, and the scheduler keeps going."""
+    """One run of a job in its own app context (its own session), then its heartbeat
+    (app/heartbeat.py: /healthz and the board see when the overdue tick stops). A failure
+    is rolled back and logged, a run of them once (app/outage.py): the next run tries
+    again, and the scheduler keeps going."""
+    failures = _failures(app, job)
     with app.app_context():
         try:
-            return job.run()
-        except Exception:
+            result = job.run()
+            heartbeat.beat(job.name)
+        except Exception as error:
             db.session.rollback()
-            app.logger.exception("job %s failed; it runs again in %ss", job.name, job.seconds)
+            failures.failed(error, f"it runs again in {job.seconds:g}s")
             return None
+    failures.succeeded()
+    return result
+
+
+def _failures(app, job: Job) -> Failures:
+    by_job = app.extensions.setdefault("passline_job_failures", {})
+    if job.name not in by_job:
+        by_job[job.name] = Failures(app.logger, f"job {job.name}")
+    return by_job[job.name]
 
 
 def build(app) -> BackgroundScheduler:

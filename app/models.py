@@ -277,3 +277,14 @@ class Refund(db.Model):
     processed_by: Mapped[Optional[str]] = mapped_column(String(255))
 
     order: Mapped[Order] = relationship()
+
+
+class Heartbeat(db.Model):
+    """When a scheduled job last ran, one row per job, rewritten by each run: /healthz and
+    the board say so when the overdue tick has stopped (no scheduler running)."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # the job: overdue | retention
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(255))  # host:pid of the process that ran it

@@ -11,7 +11,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only
 
-from .. import clock
+from .. import clock, heartbeat
 from ..extensions import db
 from ..labels import label
 from ..lifecycle import (CANCELLED, COMPLETED, CONFIRMED, FULFILLMENT_TYPES, IN_TRANSIT, READY, REJECTED,
@@ -156,8 +156,9 @@ ATTENTION_LIMIT = 30
 
 
 def attention() -> dict:
-    """Overdue open orders (longest late first) and orders with failed calls: the
-    exceptions a dispatcher must act on, whatever the filters."""
+    """Overdue open orders (longest late first), orders with failed calls or an inactive
+    courier, and a stopped overdue tick: the exceptions a dispatcher must act on (or
+    report), whatever the filters."""
     overdue_q = select(Order).where(Order.overdue_level > 0, Order.state.not_in(TERMINAL))
     overdue = db.session.execute(
         overdue_q.options(joinedload(Order.store)).order_by(Order.overdue_since, Order.id).limit(ATTENTION_LIMIT)
@@ -173,8 +174,11 @@ def attention() -> dict:
                   .where(Courier.is_active.is_(False), Order.state.not_in(TERMINAL)))
     orphaned = db.session.execute(orphaned_q.order_by(Order.state_changed_at, Order.id).limit(ATTENTION_LIMIT)).all()
     orphaned_count = db.session.execute(select(func.count()).select_from(orphaned_q.subquery())).scalar_one()
+    # The overdue tick stopped (no scheduler running): none of the above is being kept up.
+    scheduler = heartbeat.overdue_status()
     return {"overdue": overdue, "overdue_count": overdue_count, "failed": failed, "failed_count": failed_count,
-            "orphaned": orphaned, "orphaned_count": orphaned_count}
+            "orphaned": orphaned, "orphaned_count": orphaned_count,
+            "scheduler_late": scheduler if scheduler.late else None}
 
 
 def stores() -> list[Store]:

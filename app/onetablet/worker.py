@@ -28,6 +28,7 @@ from sqlalchemy import event, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .. import clock, orders, outbox
+from ..outage import Failures
 from ..extensions import db
 from ..lifecycle import SUBMITTED
 from ..models import Order, OutboxMessage
@@ -81,6 +82,8 @@ class Worker:
         self._senders: list[_Sender] = []
         self._threads: list[threading.Thread] = []
         self.passes = 0  # drains finished by the sender threads (tests wait on it)
+        # One outage (PostgreSQL down) is logged once for all senders, not at every poll.
+        self.failures = Failures(log, f"outbox worker {self.name}")
 
     # --- threads ----------------------------------------------------------------------
 
@@ -128,9 +131,11 @@ class Worker:
                 sender.busy = True
                 try:
                     self.drain(client, sender.name)
-                except Exception:  # a database hiccup must not end the thread
-                    log.exception("outbox sender %s failed; next look in %ss", sender.name,
-                                  self.config["OUTBOX_POLL_SECONDS"])
+                except Exception as error:  # a database hiccup must not end the thread
+                    self.failures.failed(error, f"sender {sender.name} looks again in "
+                                                f"{self.config['OUTBOX_POLL_SECONDS']}s")
+                else:
+                    self.failures.succeeded()
                 finally:
                     sender.busy = False
                 self.passes += 1
