@@ -1,5 +1,8 @@
-"""/healthz: 200 once the database (and Redis, when configured) answers and the overdue
-tick has run recently (app/heartbeat.py); 503 with the reason otherwise."""
+"""/healthz: 200 once the database (and Redis, when configured) answers (SPEC §3.4), 503
+with the reason otherwise. It also says whether the overdue tick has run recently
+(app/heartbeat.py): a late one makes the status "degraded", still 200, since a load
+balancer that took every process out because the one scheduler died would take the board
+(and its warning to dispatchers) down with it; monitoring alerts on the status."""
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
@@ -37,8 +40,10 @@ def healthz():
             checks["redis"] = "ok"
         except Exception as error:  # noqa: BLE001
             checks["redis"] = f"error: {error.__class__.__name__}"
-    # "unknown" does not fail: no tick recorded yet, or this process has just started.
-    failing = [f"{name} {value}" for name, value in checks.items() if value.split(":")[0] in ("error", "late")]
-    if failing:
-        body["reason"] = "; ".join(failing)
-    return jsonify(status="unavailable" if failing else "ok", checks=checks, **body), 503 if failing else 200
+    # "unknown" is no alarm: no tick recorded yet, or this process has just started.
+    failing = [f"{name} {value}" for name, value in checks.items() if value.startswith("error")]
+    late = [f"{name} {value}" for name, value in checks.items() if value.startswith("late")]
+    if failing or late:
+        body["reason"] = "; ".join(failing + late)
+    status = "unavailable" if failing else "degraded" if late else "ok"
+    return jsonify(status=status, checks=checks, **body), 503 if failing else 200

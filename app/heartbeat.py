@@ -76,7 +76,6 @@ class Status:
 
 
 def limit_seconds(config) -> float:
-    # HEARTBEAT_MARGIN_SECONDS is not in app/config.py yet: read with its default.
     return 3 * float(config["OVERDUE_CHECK_SECONDS"]) + float(config.get("HEARTBEAT_MARGIN_SECONDS", MARGIN_SECONDS))
 
 

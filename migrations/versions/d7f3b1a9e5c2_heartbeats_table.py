@@ -2,7 +2,7 @@
 longer raised) shows on /healthz and the board instead of going unnoticed
 
 Revision ID: d7f3b1a9e5c2
-Revises: c9d4a2e7f1b8
+Revises: a3f9c1e7d5b2
 Create Date: 2026-11-30 09:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd7f3b1a9e5c2'
-down_revision = 'c9d4a2e7f1b8'
+down_revision = 'a3f9c1e7d5b2'
 branch_labels = None
 depends_on = None
 
