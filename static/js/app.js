@@ -28,6 +28,17 @@
   }
   window.passlineToast = toast;
 
+  // A "raw" link of the webhook log opens the body below its row; clicked again, it closes
+  // it (captured before htmx's own listener, which would only load it again).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.raw-toggle");
+    var shown = link && document.querySelector(link.getAttribute("hx-target"));
+    if (!shown || !shown.firstElementChild) return;
+    event.preventDefault();
+    event.stopPropagation();
+    shown.replaceChildren();
+  }, true);
+
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
     if (status === 400) toast("This form's security token is missing or out of date, so nothing was changed. Reload the page and submit the form again.");

@@ -47,6 +47,10 @@ def test_html_in_names_and_webhook_bodies_is_shown_as_text_and_runs_nothing(app,
     page.wait_for_selector(".receipt pre")
     assert EVIL in page.locator(".receipt").inner_text()
     assert page.url.endswith("/webhooks?kind=order_cancellation")  # swapped in, no navigation
+    page.click("a.raw-toggle")  # and the same link closes it again
+    page.wait_for_selector(".receipt", state="detached")
+    page.click("a.raw-toggle")
+    page.wait_for_selector(".receipt pre")
 
     assert page.locator("main img").count() == 0
     assert page.dialogs == []
