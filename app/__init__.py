@@ -54,11 +54,15 @@ def _init_extensions(app: Flask) -> None:
     # SocketIO keeps an earlier init_app's message queue when the next passes none (tests
     # build many apps in one process): forget it, so each app gets the queue it asks for.
     socketio.server_options.pop("client_manager", None)
+    queue = {}
+    if app.config["REDIS_URL"]:
+        from .live import RedisQueue
+
+        queue["client_manager"] = RedisQueue(app.config["REDIS_URL"], channel=_socketio_channel(app.config["REDIS_URL"]))
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["REDIS_URL"],
-        channel=_socketio_channel(app.config["REDIS_URL"]),
+        **queue,
         # None: only this site's own pages may open a socket (the Origin must be this host,
         # as sent or as the proxy's X-Forwarded-Proto/Host say). An empty list would turn
         # the check off altogether.

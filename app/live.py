@@ -21,6 +21,7 @@ import threading
 import weakref
 from typing import Callable, Iterable
 
+import socketio as python_socketio
 from flask import Flask, current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -115,6 +116,21 @@ def _send(kind: str, payload: dict) -> None:
         socketio.emit(kind, payload, to=BOARD_ROOM, namespace="/")
     except Exception:  # a push must never undo or fail a committed change
         current_app.logger.exception("live: %s update %s not sent", kind, payload.get("id"))
+
+
+class RedisQueue(python_socketio.RedisManager):
+    """The Socket.IO message queue between processes (REDIS_URL), publishing with a short
+    timeout: a push is emitted in the request that made the change, and a Redis that
+    accepts connections but never answers once held every webhook ~10 s. Listening keeps
+    no read timeout: a quiet channel is silence, not a fault."""
+
+    PUBLISH_TIMEOUT_SECONDS = 0.5  # a publish takes well under a millisecond when Redis is well
+
+    def _redis_connect(self):
+        super()._redis_connect()  # self.pubsub, to listen, from a client without timeouts
+        self.redis = self._get_redis_module().Redis.from_url(
+            self.redis_url, socket_timeout=self.PUBLISH_TIMEOUT_SECONDS,
+            socket_connect_timeout=self.PUBLISH_TIMEOUT_SECONDS)
 
 
 # --- the publisher ---------------------------------------------------------------------

@@ -136,3 +136,36 @@ def test_the_publisher_reads_while_another_writer_holds_sqlite(app, submitted, p
             writer.rollback()
             writer.close()
     assert [u["version"] for u in orders_pushed(pushed, submitted)] == [2]
+
+
+def test_a_redis_that_accepts_but_never_answers_does_not_hold_the_webhook(_database):
+    """A push goes out in the request that made the change: a stuck Redis (the connection
+    accepted, no word after it) once held every webhook ~10 s. Publishing gives up fast;
+    the change is committed and answered (a board catches up when it reloads)."""
+    import socket
+
+    from tests.conftest import Hook, make_app, order_body
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel accepts; nobody ever reads or answers
+    stuck = make_app(_database, REDIS_URL=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+    answers = []
+
+    def change():
+        client = stuck.test_client()
+        hook = Hook(client)
+        hook.menu("store-1", [{"name": "B", "items": [{"merchant_supplied_id": "burger", "name": "B", "price": 1}]}])
+        body = order_body(categories=[{"name": "B", "items": [
+            {"merchant_supplied_id": "burger", "quantity": 1, "price": 1}]}])
+        answers.append(client.post("/api/orders", json=body, headers={"Authorization": "Bearer " + PLATFORM_KEY}))
+
+    try:
+        from tests.conftest import PLATFORM_KEY
+
+        worker = threading.Thread(target=change, daemon=True)
+        worker.start()
+        worker.join(timeout=8)  # bounded: two webhooks at ~1 s of publish attempts each at most
+        assert answers and answers[0].status_code == 201
+    finally:
+        silent.close()
