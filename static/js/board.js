@@ -174,13 +174,20 @@
   // Nothing in flight any more: a reload asked for meanwhile goes now.
   function settled() {
     if (reloadAgain && !reloading && !reexpanding) { reloadAgain = false; reloadBoard(); }
+    loading(reloading > 0 || reexpanding > 0 || reloadAgain);
   }
+
+  // <html data-board-loading> while the board is being (re)loaded, from the moment a reload
+  // is asked for until its columns have settled: a hook for tests (and styles) to know the
+  // board is settled, which the htmx-request class alone cannot tell between two loads.
+  function loading(on) { document.documentElement.toggleAttribute("data-board-loading", !!on); }
 
   // After a disconnect the board is loaded again, so it shows exactly what a fresh load shows.
   // A load already on its way may have been rendered before what this reload is for: another
   // follows it.
   function reloadBoard() {
     if (!document.getElementById("board")) return;
+    loading(true);
     if (boardXhr || reexpanding) { reloadAgain = true; return; }
     htmx.ajax("GET", location.pathname + location.search, { target: "#board", swap: "outerHTML" })
       .catch(function () {}); // failed or superseded: afterRequest has dealt with it
@@ -189,6 +196,7 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.target && event.detail.target.id === "board") {
       reloading += 1; // before the abort below, so the pushes stay buffered
+      loading(true);
       keep();
       // The newer load wins (a filter the dispatcher just chose, and the reload that sees it),
       // and the columns of the board it replaces are not loaded any more.
@@ -210,7 +218,8 @@
     }
     if (event.detail.target && event.detail.target.closest && event.detail.target.closest("section[data-state]")) {
       rebuild(); // "show all" replaced a column
-      if (reexpanding) { reexpanding -= 1; restore(); settled(); }
+      if (reexpanding) { reexpanding -= 1; restore(); }
+      settled();
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {

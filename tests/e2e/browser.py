@@ -115,7 +115,8 @@ def logged_in(browser, base_url: str, username: str, password: str, *, path: str
 def wait_live(page) -> None:
     """Until the board's socket is connected and its first catch-up load has settled."""
     page.wait_for_selector('#conn[data-state="live"]', timeout=TIMEOUT_MS)
-    page.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=TIMEOUT_MS)
+    page.wait_for_function("() => !document.querySelector('.htmx-request') && "
+                           "!document.documentElement.hasAttribute('data-board-loading')", timeout=TIMEOUT_MS)
 
 
 def card(page, order_id: str, column: str | None = None) -> str:

@@ -54,7 +54,7 @@ def test_a_dispatcher_cancels_and_reassigns_the_other_board_sees_it_and_onetable
     dana.click("#detail .act-cancel button")
     dana.wait_for_selector("#detail .notice >> text=Cancelled")
     wait_card_in(eli, doomed, "exceptions")
-    assert "Item out of stock" in eli.inner_text(card(eli, doomed))  # the reason in words
+    assert "Item out of stock" in eli.text_content(card(eli, doomed))  # the reason in words
 
     # Assign Mike, then reassign to Ana.
     open_detail(dana, delivery)
