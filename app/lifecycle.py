@@ -134,16 +134,11 @@ class Lifecycle:
             return []
         if order.state != SUBMITTED:
             # It contradicts what happened (confirmed, or over: cancelled, completed), so it
-            # stays refused; but the restaurant's order id is worth keeping when we have none
-            # (after a cancellation, which does not carry it), as a late event's data is.
-            kept = {}
-            if order.merchant_supplied_id is None:
-                kept = self._record_restaurant_data(order, merchant_supplied_id, None)
-                if kept:
-                    order.version = (order.version or 0) + 1
+            # stays refused, keeping only the restaurant's order id if we have none.
             raise Forbidden(
                 f"order is already {order.state}; a rejection is only possible before "
-                "confirmation (a restaurant that cannot finish an order cancels it)", kept=kept)
+                "confirmation (a restaurant that cannot finish an order cancels it)",
+                kept=self._keep_unknown_restaurant_id(order, merchant_supplied_id))
         detail = self._record_restaurant_data(order, merchant_supplied_id, None)
         order.failure_reason = reason
         detail["failure_reason"] = reason
@@ -152,7 +147,8 @@ class Lifecycle:
     def ready(self, order, *, now, merchant_supplied_id=None) -> list[Change]:
         """The restaurant marked the order ready for pickup."""
         if order.state in (REJECTED, CANCELLED):
-            raise Forbidden(f"order is {order.state}; it cannot become ready")
+            raise Forbidden(f"order is {order.state}; it cannot become ready",
+                            kept=self._keep_unknown_restaurant_id(order, merchant_supplied_id))
         detail = self._record_restaurant_data(order, merchant_supplied_id, None)
         if order.state in (SUBMITTED, CONFIRMED):
             return self._done(order, self._advance(order, READY, now, "ready", detail=detail))
@@ -340,6 +336,16 @@ class Lifecycle:
         if order.state == IN_TRANSIT:
             return "delivery", start, start + lim.delivery
         return None, None, None
+
+    @staticmethod
+    def _keep_unknown_restaurant_id(order, merchant_supplied_id) -> dict[str, Any]:
+        """What a refused event still keeps: the restaurant's order id, when Passline has
+        none (a cancellation does not carry it, and SPEC §3.1 says keep it)."""
+        if order.merchant_supplied_id is not None or not merchant_supplied_id:
+            return {}
+        order.merchant_supplied_id = merchant_supplied_id
+        order.version = (order.version or 0) + 1
+        return {"merchant_supplied_id": [None, merchant_supplied_id]}
 
     @staticmethod
     def _record_restaurant_data(order, merchant_supplied_id, prep_time, sent_at=None) -> dict[str, Any]:

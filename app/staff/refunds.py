@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .. import clock, orders
+from .. import clock, labels, orders
 from ..auth import role_required
 from ..extensions import db
 from ..lifecycle import Change
@@ -44,7 +44,7 @@ def process(refund_id: int, *, actor: str) -> Refund:
     ).scalar_one()
     if refund.status == "processed":
         raise AlreadyProcessed(f"Refund for order {order.id} was already processed by "
-                               f"{refund.processed_by} at {refund.processed_at:%Y-%m-%d %H:%M} UTC.")
+                               f"{labels.actor(refund.processed_by)} at {refund.processed_at:%Y-%m-%d %H:%M} UTC.")
     refund.status, refund.processed_at, refund.processed_by = "processed", clock.now(), actor
 
     def record(_lifecycle, order: Order) -> list[Change]:

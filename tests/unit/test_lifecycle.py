@@ -140,6 +140,17 @@ def test_a_rejection_of_a_finished_order_is_refused_but_keeps_an_unknown_restaur
     assert again.value.kept == {} and order.merchant_supplied_id == "R1" and order.version == version + 1
 
 
+def test_a_ready_for_a_cancelled_order_is_refused_but_keeps_an_unknown_restaurant_id():
+    order = finished(lc.CANCELLED)
+    with pytest.raises(Forbidden) as refused:
+        L.ready(order, now=T0, merchant_supplied_id="R1")
+    assert refused.value.kept == {"merchant_supplied_id": [None, "R1"]}
+    assert (order.state, order.merchant_supplied_id) == (lc.CANCELLED, "R1")
+    with pytest.raises(Forbidden) as again:
+        L.ready(order, now=T0, merchant_supplied_id="R2")
+    assert again.value.kept == {} and order.merchant_supplied_id == "R1"
+
+
 def test_an_older_prep_time_arriving_later_is_ignored_and_noted_as_stale():
     order = new_order()
     sent = T0 + timedelta(minutes=2)
