@@ -23,7 +23,6 @@ from .extensions import db
 from .models import Heartbeat
 
 OVERDUE = "overdue"
-MARGIN_SECONDS = 60  # default of HEARTBEAT_MARGIN_SECONDS: a slow tick or a busy host
 _STARTED = "passline_started_at"
 
 
@@ -76,7 +75,7 @@ class Status:
 
 
 def limit_seconds(config) -> float:
-    return 3 * float(config["OVERDUE_CHECK_SECONDS"]) + float(config.get("HEARTBEAT_MARGIN_SECONDS", MARGIN_SECONDS))
+    return 3 * float(config["OVERDUE_CHECK_SECONDS"]) + float(config["HEARTBEAT_MARGIN_SECONDS"])
 
 
 def overdue_status(now: Optional[datetime] = None) -> Status:

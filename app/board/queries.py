@@ -81,9 +81,10 @@ class Filters:
         return stmt  # the search (q) is applied by `matching`: SQL cannot fold accents alike everywhere
 
     def matching(self, rows) -> list[str]:
-        """The ids of (id, customer name) rows that the search finds, in their order."""
+        """The ids of the rows (id, and with a search the customer's name) that the search
+        finds, in their order."""
         if not self.q:
-            return [order_id for order_id, _ in rows]
+            return [row[0] for row in rows]
         q = fold(self.q)
         return [order_id for order_id, name in rows if q in card_text(order_id, name)]
 
@@ -100,7 +101,8 @@ class ColumnView:
 
 
 def _column_ids(column: Column, filters: Filters, now) -> list[str]:
-    stmt = select(Order.id, Order.customer_name).where(Order.state.in_(column.states))
+    # The customer's name only for a search: a board without one reads ids alone.
+    stmt = select(Order.id, *([Order.customer_name] if filters.q else [])).where(Order.state.in_(column.states))
     if set(column.states) <= TERMINAL:
         stmt = stmt.where(Order.state_changed_at >= now - RECENT)
     order = (Order.state_changed_at.desc(), Order.id.desc()) if column.newest_first else (

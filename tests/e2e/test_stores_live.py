@@ -9,6 +9,14 @@ from browser import PASSWORD, browser, logged_in, remote, staff_accounts, wait_l
 pytestmark = pytest.mark.browser
 
 
+def open_stores_as_admin(app, browser, live_server):
+    """/stores for an admin, who also sees the add-store form."""
+    with app.app_context():
+        users.create_user("ada", role="admin", password=PASSWORD)
+        db.session.commit()
+    return open_stores(browser, live_server, "ada")
+
+
 def open_stores(browser, live_server, username):
     page = logged_in(browser, live_server.url, username, PASSWORD, path="/stores")
     page.evaluate("() => { window.samePage = true; }")  # gone if anything reloads the page
@@ -30,10 +38,7 @@ def test_a_pause_and_an_86_reach_an_open_stores_page(live_server, remote, browse
 
 def test_a_change_waits_while_an_admin_types_in_the_add_store_form(app, live_server, remote, browser,
                                                                   staff_accounts):
-    with app.app_context():
-        users.create_user("ada", role="admin", password=PASSWORD)
-        db.session.commit()
-    page = open_stores(browser, live_server, "ada")
+    page = open_stores_as_admin(app, browser, live_server)
     page.fill("#store-name", "Pizza Pl")  # still typing: the field keeps the focus
 
     remote.webhook("/stores/store-1/status", {"is_active": False, "reason": "Kitchen fire"})
@@ -49,10 +54,7 @@ def test_a_change_waits_while_an_admin_types_in_the_add_store_form(app, live_ser
 
 def test_a_refresh_keeps_an_opened_menu_open_and_the_added_store_notice(app, live_server, remote, browser,
                                                                         staff_accounts):
-    with app.app_context():
-        users.create_user("ada", role="admin", password=PASSWORD)
-        db.session.commit()
-    page = open_stores(browser, live_server, "ada")
+    page = open_stores_as_admin(app, browser, live_server)
     page.click('details[data-menu="store-1"] > summary')
     page.fill("#store-merchant_supplied_id", "store-9")
     page.fill("#store-name", "Pizza Place")
