@@ -82,7 +82,8 @@ class Worker:
         self._senders: list[_Sender] = []
         self._threads: list[threading.Thread] = []
         self.passes = 0  # drains finished by the sender threads (tests wait on it)
-        # One outage (PostgreSQL down) is logged once for all senders, not at every poll.
+        # One outage (PostgreSQL down) is logged once for all senders, not at every poll;
+        # it ends when every sender that failed has worked again.
         self.failures = Failures(log, f"outbox worker {self.name}")
 
     # --- threads ----------------------------------------------------------------------
@@ -133,9 +134,9 @@ class Worker:
                     self.drain(client, sender.name)
                 except Exception as error:  # a database hiccup must not end the thread
                     self.failures.failed(error, f"sender {sender.name} looks again in "
-                                                f"{self.config['OUTBOX_POLL_SECONDS']}s")
+                                                f"{self.config['OUTBOX_POLL_SECONDS']}s", source=sender.name)
                 else:
-                    self.failures.succeeded()
+                    self.failures.succeeded(sender.name)
                 finally:
                     sender.busy = False
                 self.passes += 1

@@ -21,11 +21,11 @@ def database_down():
     return OperationalError("SELECT 1", {}, Exception("connection refused"))
 
 
-def fail(failures, error):
+def fail(failures, error, source=None):
     try:
         raise error
     except Exception as caught:
-        failures.failed(caught, "next look in 2s")
+        failures.failed(caught, "next look in 2s", source=source)
 
 
 def test_a_long_outage_logs_one_traceback_spaced_reminders_and_its_end(caplog):
@@ -70,3 +70,22 @@ def test_a_new_outage_after_recovery_is_logged_in_full_again(caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert messages[1] == "job overdue: working again after 30 s (1 failures)"
     assert len(messages) == 3 and caplog.records[2].exc_info
+
+
+def test_an_outage_shared_by_threads_ends_when_the_last_failing_one_works_again(caplog):
+    """Three senders fail; two work again; the third's try, begun before the recovery,
+    fails after it: still the same outage, and its end is logged once, by the last."""
+    ticks = Ticks()
+    failures = Failures(log, "outbox worker w", monotonic=ticks)
+    caplog.set_level(logging.INFO, logger="test.outage")
+    for sender in ("w/0", "w/1", "w/2"):
+        fail(failures, database_down(), sender)
+    ticks.now += 5
+    failures.succeeded("w/0")
+    failures.succeeded("w/1")
+    fail(failures, database_down(), "w/2")
+    assert len(caplog.records) == 1 and failures.failing
+    failures.succeeded("w/2")
+    assert [r.getMessage() for r in caplog.records[1:]] \
+        == ["outbox worker w: database reachable again after 5 s (4 failures)"]
+    assert not failures.failing
