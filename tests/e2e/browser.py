@@ -16,7 +16,7 @@ import requests
 
 from app import users
 from app.extensions import db
-from conftest import PLATFORM_KEY, order_body, signed_headers
+from tests.helpers import PLATFORM_KEY, order_body, signed_headers
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
@@ -49,6 +49,8 @@ def _chromium(request, *extra_args: str):
     """One Playwright driver and one Chromium (per set of flags) per test module, stopped
     after the module: a launch per test would cost a second each. Kept on the module node,
     so a test module needs to import only the `browser` fixture."""
+    if request.node.get_closest_marker("browser") is None:  # make test-fast deselects by it
+        pytest.fail(f"{request.node.nodeid} drives Chromium: mark it `browser`", pytrace=False)
     module = request.node.getparent(pytest.Module)
     state = getattr(module, "_passline_chromium", None)
     if state is None:

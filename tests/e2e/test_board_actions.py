@@ -8,7 +8,7 @@ from app.onetablet.worker import Worker
 from browser import (  # noqa: F401  (fixtures are used by name)
     PASSWORD, browser, card, logged_in, remote, staff_accounts, wait_card_in, wait_live,
 )
-from conftest import wait_for
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
 

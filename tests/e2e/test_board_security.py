@@ -6,7 +6,7 @@ import requests
 from browser import (  # noqa: F401  (fixtures are used by name)
     PASSWORD, browser, card, logged_in, remote, staff_accounts, wait_card_in, wait_live,
 )
-from conftest import PLATFORM_KEY
+from tests.helpers import PLATFORM_KEY
 
 pytestmark = pytest.mark.browser
 EVIL = "<img src=x onerror=alert(1)>"

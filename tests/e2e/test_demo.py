@@ -18,7 +18,7 @@ from app.lifecycle import TERMINAL
 from app.onetablet.restaurants import RESTAURANTS
 from app.onetablet.simulator import Behaviour, Simulator
 from app.onetablet.worker import Worker
-from tests.conftest import ONETABLET_KEY, PLATFORM_KEY, WEBHOOK_SECRET, wait_for
+from tests.helpers import ONETABLET_KEY, PLATFORM_KEY, WEBHOOK_SECRET, free_port, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAN = [("ready", "mx_fleet_delivery"), ("ready", "dx_delivery"), ("ready", "pickup"),
@@ -87,8 +87,6 @@ def test_simulated_restaurants_customers_and_dispatcher_move_real_orders_through
 
 @pytest.mark.slow
 def test_flask_demo_comes_alive_with_a_login_and_orders_and_stops_on_ctrl_c(tmp_path):
-    from tests.e2e.test_outbox_kill import free_port
-
     port, sim_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OVERDUE_", "PASSLINE_", "OUTBOX_", "FLASK_",
                                                                    "ONETABLET_", "REDIS_"))}

@@ -16,19 +16,10 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.models import Order, OutboxMessage
-from tests.conftest import ONETABLET_KEY, PLATFORM_KEY, WEBHOOK_SECRET, order_body, wait_for
+from tests.helpers import ONETABLET_KEY, PLATFORM_KEY, WEBHOOK_SECRET, free_port, order_body, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ORDERS = 200
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 
 class Passline:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import OutboxMessage
 from bench import traffic
-from tests.conftest import ONETABLET_KEY, wait_for
+from tests.helpers import ONETABLET_KEY, wait_for
 
 pytestmark = pytest.mark.slow
 ORDERS = 100

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Order, Refund
 from bench.board import seed
 from browser import PASSWORD, browser, logged_in, staff_accounts, wait_live  # noqa: F401  (fixtures by name)
-from conftest import PLATFORM_KEY, order_body, signed_headers
+from tests.helpers import PLATFORM_KEY, order_body, signed_headers
 
 pytestmark = pytest.mark.browser
 

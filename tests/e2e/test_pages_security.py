@@ -10,7 +10,7 @@ from app import actions
 from app.extensions import db
 from app.models import Courier
 from browser import PASSWORD, browser, logged_in, remote, staff_accounts  # noqa: F401
-from conftest import signed_headers
+from tests.helpers import signed_headers
 
 pytestmark = pytest.mark.browser
 EVIL = "<img src=x onerror=alert(1)>"

@@ -10,7 +10,7 @@ from app.models import MenuItem, Store
 from app.onetablet.restaurants import Restaurant
 from app.onetablet.simulator import Behaviour, Simulator
 from app.onetablet.worker import Worker
-from tests.conftest import MENU, ONETABLET_KEY, WEBHOOK_SECRET, order_body, wait_for
+from tests.helpers import MENU, ONETABLET_KEY, WEBHOOK_SECRET, order_body, wait_for
 
 KITCHEN = Restaurant("store-1", "Test Burgers", "America/Chicago", MENU)
 FAST = dict(confirm_seconds=(0.05, 0.15), prep_minutes=(0.001, 0.003))

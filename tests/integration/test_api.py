@@ -5,7 +5,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Order, OutboxMessage
-from tests.conftest import PLATFORM_KEY, order_body
+from tests.helpers import PLATFORM_KEY, order_body
 
 
 def test_a_valid_order_is_stored_as_submitted_and_queued_for_onetablet(app, api, menu):

@@ -1,4 +1,4 @@
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 def test_cli_creates_a_user_who_can_log_in(runner, auth):

@@ -9,7 +9,7 @@ import pytest
 from app import live, overdue
 from app.extensions import db, socketio
 from app.models import Courier, OutboxMessage
-from conftest import order_body
+from tests.helpers import order_body
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 IN_PROCESS = [{"REDIS_URL": None}]  # Flask-SocketIO's test client refuses a message queue

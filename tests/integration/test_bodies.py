@@ -6,7 +6,7 @@ import http.client
 import json
 from urllib.parse import urlsplit
 
-from tests.conftest import PLATFORM_KEY, order_body, signed_headers
+from tests.helpers import PLATFORM_KEY, order_body, signed_headers
 from tests.integration.test_webhooks import receipts
 
 MIB = 1024 * 1024

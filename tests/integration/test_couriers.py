@@ -92,7 +92,7 @@ def test_an_htmx_add_answers_only_the_fleet_section(staff):
 
 def test_the_fleet_shows_who_carries_which_open_order_with_its_state_and_courier_status(
         app, hook, api, menu, staff):
-    from tests.conftest import order_body
+    from tests.helpers import order_body
 
     mike, ana, idle = (add_courier(app, n) for n in ("Mike Rivera", "Ana Lopez", "Idle Ian"))
     first, second, done = (order_body() for _ in range(3))

@@ -20,7 +20,7 @@ from schemathesis.checks import not_a_server_error
 
 from app.api.openapi import document
 from bench.traffic import signed_headers
-from tests.conftest import PLATFORM_KEY, WEBHOOK_SECRET
+from tests.helpers import PLATFORM_KEY, WEBHOOK_SECRET
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, negative_data_rejection]

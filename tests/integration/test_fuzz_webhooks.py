@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.traffic import signed_headers
-from tests.conftest import PLATFORM_KEY, WEBHOOK_SECRET, order_body
+from tests.helpers import PLATFORM_KEY, WEBHOOK_SECRET, order_body
 
 ORDER = "fuzz-order"
 STORE = "store-1"

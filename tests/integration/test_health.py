@@ -10,7 +10,7 @@ def test_healthz_is_503_when_redis_is_configured_but_down(app, client):
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(_database):
-    from tests.conftest import make_app
+    from tests.helpers import make_app
 
     broken = make_app("postgresql+psycopg://nobody@127.0.0.1:1/none")
     response = broken.test_client().get("/healthz")
@@ -23,7 +23,7 @@ def test_healthz_answers_503_when_the_database_accepts_but_never_answers(monkeyp
     import socket
     import threading
 
-    from tests.conftest import make_app
+    from tests.helpers import make_app
 
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))

@@ -67,7 +67,7 @@ def test_a_set_based_change_is_pushed_by_the_publisher_after_commit(app, submitt
 
 def test_ids_that_pile_up_while_the_publisher_builds_go_out_once_at_the_newest_version(
         app, api, menu, pushed, monkeypatch):
-    from tests.conftest import order_body
+    from tests.helpers import order_body
 
     first, second = order_body()["id"], order_body()["id"]
     for order_id in (first, second):
@@ -94,7 +94,7 @@ def test_ids_that_pile_up_while_the_publisher_builds_go_out_once_at_the_newest_v
 
 
 def test_a_batch_that_cannot_be_built_does_not_stop_the_next(app, api, menu, pushed, monkeypatch):
-    from tests.conftest import order_body
+    from tests.helpers import order_body
 
     broken, fine = order_body()["id"], order_body()["id"]
     for order_id in (broken, fine):
@@ -144,7 +144,7 @@ def test_a_redis_that_accepts_but_never_answers_does_not_hold_the_webhook(_datab
     the change is committed and answered (a board catches up when it reloads)."""
     import socket
 
-    from tests.conftest import Hook, make_app, order_body
+    from tests.helpers import Hook, make_app, order_body
 
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
@@ -161,7 +161,7 @@ def test_a_redis_that_accepts_but_never_answers_does_not_hold_the_webhook(_datab
         answers.append(client.post("/api/orders", json=body, headers={"Authorization": "Bearer " + PLATFORM_KEY}))
 
     try:
-        from tests.conftest import PLATFORM_KEY
+        from tests.helpers import PLATFORM_KEY
 
         worker = threading.Thread(target=change, daemon=True)
         worker.start()

@@ -11,7 +11,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from app.extensions import db
-from tests.conftest import make_app
+from tests.helpers import make_app
 
 
 @contextmanager

@@ -3,7 +3,7 @@ field, a client_order_id, one answer per Idempotency-Key."""
 import pytest
 import requests
 
-from tests.conftest import ONETABLET_KEY, order_body
+from tests.helpers import ONETABLET_KEY, order_body
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboxMessage
-from tests.conftest import order_body
+from tests.helpers import order_body
 
 
 @pytest.fixture

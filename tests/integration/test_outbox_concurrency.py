@@ -10,7 +10,7 @@ from app import clock
 from app.extensions import db
 from app.models import OutboxMessage
 from app.onetablet.worker import Worker
-from tests.conftest import order_body, wait_for
+from tests.helpers import order_body, wait_for
 
 
 

@@ -12,7 +12,7 @@ from app import actions
 from app.extensions import db
 from app.models import Courier
 from app.webhooks.signature import new_secret, verify
-from tests.conftest import order_body
+from tests.helpers import order_body
 
 CUSTOMER_SECRET = new_secret()
 

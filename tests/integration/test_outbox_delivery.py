@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app import actions, outbox
 from app.extensions import db
 from app.models import Courier, Order, OutboxMessage, Refund
-from tests.conftest import ONETABLET_KEY, order_body
+from tests.helpers import ONETABLET_KEY, order_body
 
 
 @pytest.fixture

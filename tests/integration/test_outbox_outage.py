@@ -4,7 +4,7 @@ import logging
 import threading
 
 from app.onetablet.worker import Worker
-from tests.conftest import make_app, wait_for
+from tests.helpers import make_app, wait_for
 
 SENDERS = 4
 

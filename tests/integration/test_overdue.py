@@ -11,7 +11,7 @@ from sqlalchemy import text
 from app import actions, live, overdue
 from app.extensions import db, socketio
 from app.lifecycle import Lifecycle
-from tests.conftest import order_body, wait_for
+from tests.helpers import order_body, wait_for
 
 
 class Steps:

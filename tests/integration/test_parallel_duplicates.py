@@ -8,7 +8,7 @@ import requests
 
 from app.extensions import db
 from app.models import OrderEvent, OutboxMessage, WebhookReceipt
-from tests.conftest import PLATFORM_KEY, order_body, signed_headers
+from tests.helpers import PLATFORM_KEY, order_body, signed_headers
 
 PARALLEL = 20
 

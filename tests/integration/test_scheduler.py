@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from app import background, jobs, overdue
 from app.extensions import db
 from app.models import Order, OrderEvent
-from tests.conftest import make_app, wait_for
+from tests.helpers import make_app, wait_for
 from tests.integration.test_outbox_delivery import place  # n orders through the API
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -10,7 +10,7 @@ from app import actions, create_app
 from app.extensions import db
 from app.models import Courier, Refund, Store, User, WebhookReceipt
 from app.security import CSP
-from tests.conftest import order_body
+from tests.helpers import order_body
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")  # many logins per module
 
@@ -246,7 +246,7 @@ def test_anonymous_people_are_sent_to_the_login_page(world, client, path):
 
 @pytest.mark.parametrize("path, form", STAFF_FORMS, ids=[p for p, _ in STAFF_FORMS])
 def test_anonymous_posts_change_nothing(app, world, client, path, form):
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     before = snapshot(app)
     response = client.post(path.format(**world), data={**form, "csrf_token": csrf_token(client)})
@@ -263,7 +263,7 @@ def production(monkeypatch):
 
 
 def test_production_session_cookies_are_secure_httponly_and_lax(production, _database, auth):
-    from tests.conftest import Auth, make_app
+    from tests.helpers import Auth, make_app
 
     app = make_app(_database, SECRET_KEY=None)
     app.config["SECRET_KEY"] = "a-real-secret-from-the-environment"

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 from app.extensions import db
 from app.models import MenuItem, Store
-from tests.conftest import order_body
+from tests.helpers import order_body
 
 
 def store(app, ref="store-1"):

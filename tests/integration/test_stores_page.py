@@ -6,7 +6,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Store
-from tests.conftest import MENU
+from tests.helpers import MENU
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")  # many logins per module
 

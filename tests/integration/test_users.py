@@ -3,7 +3,7 @@ import pytest
 
 from app.extensions import db
 from app.models import User
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")  # many logins per module
 
@@ -51,7 +51,7 @@ def test_a_taken_username_is_refused(staff):
 
 
 def test_a_disabled_users_session_stops_working_and_enabling_restores_the_account(app, staff, auth):
-    from tests.conftest import Auth
+    from tests.helpers import Auth
 
     other = app.test_client()
     Auth(app, other).login("nia", role="dispatcher")
@@ -85,7 +85,7 @@ def test_an_admin_cannot_disable_their_own_account(app, staff):
 def test_a_disabled_users_open_board_is_disconnected_and_gets_no_more_orders(app, staff, api, menu):
     from app import live
     from app.extensions import socketio
-    from tests.conftest import Auth, order_body
+    from tests.helpers import Auth, order_body
 
     other = app.test_client()
     Auth(app, other).login("nia", role="dispatcher")
@@ -109,7 +109,7 @@ def test_a_board_of_an_account_disabled_by_another_process_is_closed_by_the_swee
     process's sweeper finds the socket within SWEEP_SECONDS."""
     from app.board import sockets
     from app.extensions import socketio
-    from tests.conftest import Auth, wait_for
+    from tests.helpers import Auth, wait_for
 
     monkeypatch.setattr(sockets, "SWEEP_SECONDS", 0.05)
     other = app.test_client()
@@ -125,7 +125,7 @@ def test_a_board_of_an_account_disabled_by_another_process_is_closed_by_the_swee
 # --- role and password changes; sessions they end ----------------------------------------
 
 def _signed_in(app, username, role="dispatcher", create=True):
-    from tests.conftest import Auth
+    from tests.helpers import Auth
 
     client = app.test_client()
     Auth(app, client).login(username, role=role, create=create)

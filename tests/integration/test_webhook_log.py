@@ -48,7 +48,7 @@ def test_every_webhook_is_listed_newest_first_with_its_verdict_and_status(app, h
 
 
 def test_filtering_by_order_shows_only_that_orders_webhooks(app, hook, api, menu, staff):
-    from tests.conftest import order_body
+    from tests.helpers import order_body
 
     mine, other = order_body(), order_body()
     api.create(mine), api.create(other)

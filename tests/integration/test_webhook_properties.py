@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.lifecycle import Forbidden, Lifecycle
-from tests.conftest import order_body
+from tests.helpers import order_body
 from tests.unit.test_lifecycle import FakeOrder
 
 EVENTS = ["confirm", "ready", "cancel"]

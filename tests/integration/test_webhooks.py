@@ -8,7 +8,7 @@ import pytest
 from app import orders
 from app.extensions import db
 from app.models import OrderEvent, WebhookReceipt
-from tests.conftest import signed_headers
+from tests.helpers import signed_headers
 
 
 def receipts(app):
@@ -199,7 +199,7 @@ def test_undecodable_bytes_correctly_signed_are_400(client, submitted):
     from app.webhooks.signature import _hmac  # the same key derivation the server uses
     import base64
     import time
-    from tests.conftest import WEBHOOK_SECRET
+    from tests.helpers import WEBHOOK_SECRET
 
     ts = int(time.time())
     sig = base64.b64encode(_hmac(WEBHOOK_SECRET, f"msg_x.{ts}.".encode() + raw)).decode()
@@ -357,7 +357,7 @@ def test_any_order_id_works_slashes_and_url_characters_included(app, api, hook, 
     """SPEC §3.3: `id` is any non-empty string the customer app chose."""
     from urllib.parse import quote
 
-    from tests.conftest import order_body
+    from tests.helpers import order_body
 
     order_id = "shop/42 ?#%&é"
     assert api.create(order_body(order_id)).status_code == 201
