@@ -121,6 +121,20 @@ def wait_live(page) -> None:
                            "!document.documentElement.hasAttribute('data-board-loading')", timeout=TIMEOUT_MS)
 
 
+def record_socket_events(page) -> None:
+    """From now on `window.socketEvents` lists the Socket.IO events the page's sockets have
+    handled, each added once its handlers have run: the signal that a push has arrived and
+    had its effect (or none). Wraps the pinned socket.io-client's Socket.emitEvent."""
+    page.evaluate("""() => {
+        window.socketEvents = [];
+        const handle = io.Socket.prototype.emitEvent;
+        io.Socket.prototype.emitEvent = function (args) {
+            handle.call(this, args);
+            window.socketEvents.push(args[0]);
+        };
+    }""")
+
+
 def card(page, order_id: str, column: str | None = None) -> str:
     """The CSS selector of an order's card (inside `column` when given)."""
     inner = f'[data-order-id="{order_id}"]'

@@ -189,7 +189,8 @@ def test_a_fresh_board_loads_its_columns_once_and_reloads_them_after_a_reconnect
     wait_live(page)
     waiting = remote.create()
     wait_card_in(page, waiting, "submitted")  # pushed: no reload needed
-    time.sleep(0.5)  # an extra reload would have started by now
+    later = remote.create()  # a later push: once its card is in, a reload the first asked for was sent
+    wait_card_in(page, later, "submitted")
     assert fetches == []
 
     page.context.set_offline(True)
