@@ -1,6 +1,7 @@
 """A live page whose session ends (account disabled, password changed) goes to the login
 page saying why, instead of showing "Reconnecting…" forever (static/js/app.js)."""
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from app import users
 from app.board import sockets
@@ -50,13 +51,28 @@ def test_a_still_signed_in_page_reconnects_after_the_server_closed_its_socket(ap
 def test_an_error_page_has_the_layout_and_every_request_of_a_page_load_succeeds(live_server, browser,
                                                                              staff_accounts):
     page = logged_in(browser, live_server.url, "dana", PASSWORD, path="/couriers")
-    failed = []
-    page.on("response", lambda r: r.status >= 400 and failed.append((r.url, r.status)))
+    failed, answered = [], []
+    page.on("response", lambda r: (answered.append(r.url), r.status >= 400 and failed.append((r.url, r.status))))
     page.evaluate("() => location.assign('/no-such-page')")  # as a link would: with a Referer
     page.wait_for_selector('[data-status="404"]')
+    wait_icon_after(page, answered, live_server.url + "/no-such-page")
     assert page.locator(".topbar nav a").count() >= 4  # the navigation
     page.click('[data-link="back"]')
     page.wait_for_url(live_server.url + "/couriers")
-    page.wait_for_timeout(300)  # the icon is fetched after the load
+    wait_icon_after(page, answered, live_server.url + "/couriers")
     assert failed == [(live_server.url + "/no-such-page", 404)]  # no /favicon.ico or other 404
     assert [e for e in page.errors if "404" not in e] == []
+
+
+def wait_icon_after(page, answered: list, url: str) -> None:
+    """Until the browser has fetched a page icon (its link's, or /favicon.ico without one)
+    after the last answer for `url`: browsers fetch it once the page has loaded."""
+    def icon_fetched():
+        last = len(answered) - 1 - answered[::-1].index(url)
+        return any("favicon" in later for later in answered[last + 1:])
+
+    while not icon_fetched():
+        try:
+            page.wait_for_event("response")  # bounded by the context's default timeout
+        except PlaywrightTimeout:
+            raise AssertionError(f"no page icon was fetched after {url}: {answered}") from None
