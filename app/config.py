@@ -96,7 +96,7 @@ def from_environment(instance_path: str) -> dict:
         "DEDUPE_KEEP_DAYS": _number("DEDUPE_KEEP_DAYS", 30, unit="days"),
         "RECEIPTS_KEEP_DAYS": _number("RECEIPTS_KEEP_DAYS", 0, above=False, unit="days"),  # 0: the webhook log is kept
         "RETENTION_CHECK_SECONDS": _number("RETENTION_CHECK_SECONDS", 3600, unit="seconds"),
-        # /healthz fails, and the board warns, when the overdue tick is later than
+        # /healthz says "degraded" (still 200), and the board warns, when the overdue tick is later than
         # 3 x OVERDUE_CHECK_SECONDS + this (app/heartbeat.py).
         "HEARTBEAT_MARGIN_SECONDS": _number("HEARTBEAT_MARGIN_SECONDS", 60, above=False, unit="seconds"),
         # Which background services this process runs: "auto" starts them when the
