@@ -6,6 +6,9 @@ OVERDUE_CHECK_SECONDS) or deletes every webhook's dedupe key (DEDUPE_KEEP_DAYS=-
 import math
 import os
 import secrets
+from datetime import timedelta
+
+from .lifecycle import TimeLimits
 
 
 class SettingError(RuntimeError):
@@ -39,6 +42,20 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise SettingError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def time_limits(config) -> TimeLimits:
+    """The lifecycle's time limits (contract §2) from the OVERDUE_* settings: the one place
+    they are read, by the overdue tick and the reports alike."""
+    minutes = lambda name: timedelta(minutes=config[f"OVERDUE_{name}_MINUTES"])  # noqa: E731
+    return TimeLimits(
+        confirmation=minutes("CONFIRMATION"),
+        preparation=minutes("PREPARATION"),
+        preparation_grace=minutes("PREPARATION_GRACE"),
+        courier_pickup=minutes("COURIER_PICKUP"),
+        customer_pickup=minutes("CUSTOMER_PICKUP"),
+        delivery=minutes("DELIVERY"),
+    )
 
 
 def _default_database_url(instance_path: str) -> str:

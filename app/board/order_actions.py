@@ -89,7 +89,7 @@ def _retry(order_id, form, actor):
     message = db.session.get(OutboxMessage, int(raw)) if raw.isdigit() else None
     if message is None or message.order_id != order_id:
         raise FormError("That call is not one of this order's.")
-    outbox.retry(message.id, actor=actor)  # audits, pushes and commits
+    actions.retry_call(message.id, actor=actor)  # audits, pushes and commits
     return "Call queued again."
 
 
