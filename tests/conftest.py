@@ -82,6 +82,9 @@ def app(_database, app_config):
     app = make_app(_database, **app_config)
     with app.app_context():
         _empty_all_tables()
+    from app.auth import throttle
+
+    throttle.reset(app)  # wrong passwords of earlier tests (in Redis) do not count against this one
     yield app
     from app import live
 
