@@ -195,7 +195,7 @@ def init_app(app):
     login_manager.session_protection = "strong"
     csrf.exempt(login)  # it checks the token itself (above)
     app.register_blueprint(bp)
-    throttle.init_app(app, login)
+    throttle.init_app(app, "auth.login")
 
     import click
 

@@ -40,10 +40,10 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
-def init_app(app: Flask, login_view) -> None:
-    """Guard `login_view` in `app`. One Limiter per app: tests build many apps in a process.
-    Its check runs before the view (the limits are found by the view's name), so a refused
-    guess never reaches the password hash."""
+def init_app(app: Flask, endpoint: str) -> None:
+    """Guard the view at `endpoint` in `app`. One Limiter per app (tests build many apps in
+    a process), hence the view wrapped here rather than decorated where it is defined. The
+    check runs before the view's body, so a refused guess never reaches the password hash."""
     window = int(app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
     redis_url = app.config.get("REDIS_URL")
     limiter = Limiter(
@@ -63,9 +63,10 @@ def init_app(app: Flask, login_view) -> None:
     limiter.init_app(app)
     per_address = f"{int(app.config['LOGIN_FAILURES_PER_ADDRESS'])} per {window} second"
     per_username = f"{int(app.config['LOGIN_FAILURES_PER_USERNAME'])} per {window} second"
-    limiter.limit(per_address, key_func=_address_key, methods=["POST"], deduct_when=_failed)(login_view)
-    limiter.limit(per_username, key_func=_username_key, methods=["POST"], deduct_when=_failed,
-                  on_breach=_warn_once)(login_view)
+    view = limiter.limit(per_address, key_func=_address_key, methods=["POST"], deduct_when=_failed)(
+        app.view_functions[endpoint])
+    app.view_functions[endpoint] = limiter.limit(per_username, key_func=_username_key, methods=["POST"],
+                                                 deduct_when=_failed, on_breach=_warn_once)(view)
     app.extensions[_KEY] = limiter
 
 
