@@ -9,25 +9,6 @@ from app.extensions import db
 from tests.conftest import Auth, csrf_token
 
 
-@pytest.fixture
-def hashes(monkeypatch):
-    """Every password hash checked, as (stored hash, password) pairs."""
-    checked = []
-    real = users.check_password_hash
-
-    def counting(stored, password):
-        checked.append((stored, password))
-        return real(stored, password)
-
-    monkeypatch.setattr("app.users.check_password_hash", counting)
-    return checked
-
-
-def post_login(client, username="dana", password="correct horse", query=""):
-    return client.post("/login" + query, data={"username": username, "password": password,
-                                                "csrf_token": csrf_token(client)})
-
-
 def signed_in(client) -> bool:
     return client.get("/session", headers={"HX-Request": "true"}).status_code == 204
 
@@ -51,7 +32,7 @@ OFF_SITE = {
 @pytest.mark.parametrize("query", OFF_SITE.values(), ids=OFF_SITE.keys())
 def test_a_redirect_after_login_never_leaves_the_site(auth, client, query):
     auth.create()
-    answer = post_login(client, query=query)
+    answer = auth.attempt(query=query)
     assert answer.status_code == 303
     assert answer.headers["Location"] == "/"  # the board, nothing else
     assert "pwned" not in str(answer.headers)
@@ -59,7 +40,7 @@ def test_a_redirect_after_login_never_leaves_the_site(auth, client, query):
 
 def test_an_on_site_next_is_followed_after_login(auth, client):
     auth.create()
-    answer = post_login(client, query="?next=/stores%3Fq%3Dnorth")
+    answer = auth.attempt(query="?next=/stores%3Fq%3Dnorth")
     assert answer.status_code == 303 and answer.headers["Location"] == "/stores?q=north"
 
 
@@ -75,14 +56,15 @@ def test_a_next_with_a_control_character_gets_the_form_with_a_message(client, qu
 
 def test_a_wrong_password_with_a_mangled_next_gets_the_form_not_a_500(auth, client):
     auth.create()
-    answer = post_login(client, password="wrong", query=OFF_SITE["crlf-header-split"])
+    answer = auth.attempt(password="wrong", query=OFF_SITE["crlf-header-split"])
     assert answer.status_code == 401 and "Wrong username or password" in answer.get_data(as_text=True)
     assert not signed_in(client)
 
 
 # --- an expired or missing form token -----------------------------------------------------
 
-def test_a_login_form_whose_session_expired_gets_the_form_back_and_signs_nobody_in(app, auth, client, hashes):
+def test_a_login_form_whose_session_expired_gets_the_form_back_and_signs_nobody_in(app, auth, client,
+                                                                                  password_checks):
     """The form was loaded in another session (the browser was restarted, the cookie
     expired): its token belongs to no session now."""
     auth.create()
@@ -92,14 +74,14 @@ def test_a_login_form_whose_session_expired_gets_the_form_back_and_signs_nobody_
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400 and 'name="password"' in page
     assert "login form had expired" in page
-    assert not signed_in(client) and hashes == []  # nothing was even checked
+    assert not signed_in(client) and password_checks == []  # nothing was even checked
 
 
-def test_a_login_form_without_its_token_gets_the_form_back(auth, client, hashes):
+def test_a_login_form_without_its_token_gets_the_form_back(auth, client, password_checks):
     auth.create()
     answer = client.post("/login", data={"username": "dana", "password": "correct horse"})
     assert answer.status_code == 400 and "login form had expired" in answer.get_data(as_text=True)
-    assert not signed_in(client) and hashes == []
+    assert not signed_in(client) and password_checks == []
 
 
 # --- an unknown username costs what a wrong password costs -------------------------------
@@ -113,29 +95,30 @@ def _parameters(stored_hash: str) -> str:
     return stored_hash.split("$")[0]  # "scrypt:32768:8:1": method and cost
 
 
-def test_an_unknown_username_costs_one_password_hash_made_like_a_real_one(app, auth, client, hashes):
+def test_an_unknown_username_costs_one_password_hash_made_like_a_real_one(app, auth, client, password_checks):
     auth.create()
-    answer = post_login(client, username="nobody-here", password="guess")
+    answer = auth.attempt(username="nobody-here", password="guess")
     assert answer.status_code == 401 and "Wrong username or password" in answer.get_data(as_text=True)
-    assert len(hashes) == 1 and hashes[0][1] == "guess"
-    assert _parameters(hashes[0][0]) == _parameters(_stored_hash(app))
+    assert len(password_checks) == 1 and password_checks[0][1] == "guess"
+    assert _parameters(password_checks[0][0]) == _parameters(_stored_hash(app))
     assert not signed_in(client)
 
 
-def test_a_wrong_password_costs_the_same_one_hash(app, auth, client, hashes):
+def test_a_wrong_password_costs_the_same_one_hash(app, auth, client, password_checks):
     auth.create()
-    assert post_login(client, password="guess").status_code == 401
-    assert [stored for stored, _ in hashes] == [_stored_hash(app)]
+    assert auth.attempt(password="guess").status_code == 401
+    assert [stored for stored, _ in password_checks] == [_stored_hash(app)]
 
 
-def test_a_disabled_account_costs_one_hash_too_and_does_not_sign_in(app, auth, client, hashes):
+def test_a_disabled_account_costs_one_hash_too_and_does_not_sign_in(app, auth, client, password_checks):
     auth.create()
     with app.app_context():
         users.set_enabled(users.find("dana"), False)
         db.session.commit()
-    answer = post_login(client)  # even with the right password
-    assert answer.status_code == 401 and len(hashes) == 1
-    assert _parameters(hashes[0][0]) == _parameters(_stored_hash(app)) and hashes[0][0] != _stored_hash(app)
+    answer = auth.attempt()  # even with the right password
+    assert answer.status_code == 401 and len(password_checks) == 1
+    dummy = password_checks[0][0]
+    assert _parameters(dummy) == _parameters(_stored_hash(app)) and dummy != _stored_hash(app)
     assert not signed_in(client)
 
 

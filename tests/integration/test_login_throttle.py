@@ -8,24 +8,10 @@ import re
 import pytest
 import requests
 
-from app import users
-from tests.conftest import Auth, csrf_token, make_app
+from tests.conftest import Auth, make_app
 
 PER_USERNAME, PER_ADDRESS, WINDOW = 10, 30, 300
-
-
-@pytest.fixture
-def hashes(monkeypatch):
-    """How many password hashes were checked."""
-    checked = []
-    real = users.check_password_hash
-    monkeypatch.setattr("app.users.check_password_hash", lambda *a: checked.append(a) or real(*a))
-    return checked
-
-
-def guess(client, username="dana", password="wrong guess", **headers):
-    return client.post("/login", headers=headers, data={"username": username, "password": password,
-                                                        "csrf_token": csrf_token(client)})
+WRONG = "wrong guess"
 
 
 def test_the_defaults_are_the_limits_these_tests_use(app):
@@ -34,7 +20,7 @@ def test_the_defaults_are_the_limits_these_tests_use(app):
 
 
 def test_guessing_one_accounts_password_over_real_http_is_refused_with_429_and_retry_after(
-        app, auth, live_server, hashes):
+        app, auth, live_server, password_checks):
     auth.create()
     browser = requests.Session()
     token = lambda: re.search(r'name="csrf-token" content="([^"]+)"',  # noqa: E731
@@ -43,7 +29,7 @@ def test_guessing_one_accounts_password_over_real_http_is_refused_with_429_and_r
         answer = browser.post(live_server.url + "/login", allow_redirects=False,
                               data={"username": "dana", "password": "wrong guess", "csrf_token": token()})
         assert answer.status_code == 401
-    assert len(hashes) == PER_USERNAME
+    assert len(password_checks) == PER_USERNAME
     refused = browser.post(live_server.url + "/login", allow_redirects=False,
                            data={"username": "dana", "password": "correct horse", "csrf_token": token()})
     assert refused.status_code == 429
@@ -51,14 +37,15 @@ def test_guessing_one_accounts_password_over_real_http_is_refused_with_429_and_r
     assert 0 < wait <= WINDOW
     assert 'name="password"' in refused.text  # the form, and in words how long to wait
     assert re.search(r"Too many attempts.*Try again in \d+ s", refused.text)
-    assert len(hashes) == PER_USERNAME  # the refused guess was never hashed...
-    assert browser.get(live_server.url + "/session", headers={"HX-Request": "true"}).status_code == 401  # ...nor signed in
+    assert len(password_checks) == PER_USERNAME  # the refused guess was never hashed...
+    session = browser.get(live_server.url + "/session", headers={"HX-Request": "true"})
+    assert session.status_code == 401  # ...nor signed in
 
 
 def test_a_dispatcher_who_mistypes_three_times_still_logs_in(auth, client):
     auth.create()
     for _ in range(3):
-        assert guess(client).status_code == 401
+        assert auth.attempt(password=WRONG).status_code == 401
     auth.login(create=False)
 
 
@@ -69,22 +56,22 @@ def test_successful_logins_are_not_counted(app, auth, fast_passwords):
         Auth(app, app.test_client()).login(create=False)
 
 
-def test_the_limit_is_per_username_whatever_its_case(auth, client, hashes):
+def test_the_limit_is_per_username_whatever_its_case(auth, client, password_checks):
     auth.create()
     for i in range(PER_USERNAME):
-        assert guess(client, "dana" if i % 2 else " DANA").status_code == 401
-    assert guess(client, "Dana").status_code == 429
-    assert guess(client, "nia").status_code == 401  # another account is not locked by dana's guesser
-    assert len(hashes) == PER_USERNAME + 1
+        assert auth.attempt("dana" if i % 2 else " DANA", WRONG).status_code == 401
+    assert auth.attempt("Dana", WRONG).status_code == 429
+    assert auth.attempt("nia", WRONG).status_code == 401  # another account is not locked by dana's guesser
+    assert len(password_checks) == PER_USERNAME + 1
 
 
 def test_a_guessed_account_is_named_in_the_log_once_per_window_without_the_password(auth, client, caplog):
     auth.create()
     for _ in range(PER_USERNAME):
-        guess(client, password="hunter2-secret")
+        auth.attempt(password="hunter2-secret")
     with caplog.at_level(logging.WARNING):
         for _ in range(3):
-            assert guess(client, password="hunter2-secret").status_code == 429
+            assert auth.attempt(password="hunter2-secret").status_code == 429
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1, warnings
     assert "'dana'" in warnings[0] and "127.0.0.1" in warnings[0]
@@ -92,28 +79,29 @@ def test_a_guessed_account_is_named_in_the_log_once_per_window_without_the_passw
 
 
 def test_many_usernames_from_one_address_are_refused_and_its_own_x_forwarded_for_changes_nothing(
-        auth, client, hashes, fast_passwords):
+        auth, client, password_checks, fast_passwords):
     """Without PROXY_FIX_X_FOR a client's X-Forwarded-For is just a header: a new address in
     it each time does not start a new count."""
     for i in range(PER_ADDRESS):
-        answer = guess(client, f"user-{i}", **{"X-Forwarded-For": f"198.51.100.{i}"})
+        answer = auth.attempt(f"user-{i}", WRONG, headers={"X-Forwarded-For": f"198.51.100.{i}"})
         assert answer.status_code == 401
-    answer = guess(client, "someone-new", **{"X-Forwarded-For": "203.0.113.99"})
+    answer = auth.attempt("someone-new", WRONG, headers={"X-Forwarded-For": "203.0.113.99"})
     assert answer.status_code == 429 and int(answer.headers["Retry-After"]) > 0
-    assert len(hashes) == PER_ADDRESS
+    assert len(password_checks) == PER_ADDRESS
 
 
 @pytest.mark.parametrize("app_config", [{"PROXY_FIX_X_FOR": 1}], ids=["behind-one-proxy"])
-def test_behind_the_proxy_each_client_address_is_counted_apart(auth, client, hashes, fast_passwords):
+def test_behind_the_proxy_each_client_address_is_counted_apart(auth, client, password_checks, fast_passwords):
     """nginx appends the client's address to X-Forwarded-For; the app takes that one."""
     guesser = {"X-Forwarded-For": "203.0.113.7"}
     for i in range(PER_ADDRESS):
-        assert guess(client, f"user-{i}", **guesser).status_code == 401
-    assert guess(client, "someone-new", **guesser).status_code == 429
+        assert auth.attempt(f"user-{i}", WRONG, headers=guesser).status_code == 401
+    assert auth.attempt("someone-new", WRONG, headers=guesser).status_code == 429
     # What a forged X-Forwarded-For looks like after nginx appended the real address:
     forged = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
-    assert guess(client, "someone-new", **forged).status_code == 429
-    assert guess(client, "someone-new", **{"X-Forwarded-For": "198.51.100.20"}).status_code == 401  # a colleague
+    assert auth.attempt("someone-new", WRONG, headers=forged).status_code == 429
+    colleague = {"X-Forwarded-For": "198.51.100.20"}
+    assert auth.attempt("a-colleague", WRONG, headers=colleague).status_code == 401
 
 
 def test_a_refused_setting_names_itself(monkeypatch, _database):
@@ -125,15 +113,15 @@ def test_a_refused_setting_names_itself(monkeypatch, _database):
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (the shared count)")
-def test_two_processes_share_one_count_through_redis(app, auth, client, hashes):
+def test_two_processes_share_one_count_through_redis(app, auth, client, password_checks):
     auth.create()
     for _ in range(PER_USERNAME):
-        assert guess(client).status_code == 401
+        assert auth.attempt(password=WRONG).status_code == 401
     other = make_app(app.config["SQLALCHEMY_DATABASE_URI"])  # another process, the same Redis
     try:
-        answer = guess(other.test_client(), password="correct horse")
+        answer = Auth(other, other.test_client()).attempt()
         assert answer.status_code == 429 and int(answer.headers["Retry-After"]) > 0
-        assert len(hashes) == PER_USERNAME
+        assert len(password_checks) == PER_USERNAME
     finally:
         from app.extensions import db
 
