@@ -92,4 +92,7 @@ def _warn_once(limit: RequestLimit) -> None:
 
 def reset(app: Flask) -> None:
     """Forget every count (tests start each from zero, as a fresh deployment does)."""
-    app.extensions[_KEY].reset()
+    try:
+        app.extensions[_KEY].reset()
+    except Exception:  # noqa: BLE001 - a Redis that is down holds no counts to forget
+        app.logger.warning("login throttle: the counts could not be reset", exc_info=True)

@@ -127,3 +127,14 @@ def test_two_processes_share_one_count_through_redis(app, auth, client, password
 
         with other.app_context():
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("app_config", [{"REDIS_URL": "redis://127.0.0.1:9/2"}], ids=["redis-down"])
+def test_with_redis_down_logins_still_answer_and_wrong_ones_are_still_counted(auth, client, fast_passwords):
+    """Nothing listens on port 9: the throttle counts in this process meanwhile, rather than
+    refusing (or failing) every login."""
+    auth.create()
+    for _ in range(PER_USERNAME):
+        assert auth.attempt(password=WRONG).status_code == 401
+    assert auth.attempt(password=WRONG).status_code == 429
+    assert auth.attempt("nia", WRONG).status_code == 401
