@@ -101,9 +101,10 @@ def _dummy_hash() -> str:
 def authenticate(username: str, password: str) -> User | None:
     """The account, when `password` is its own and it is enabled. Every answer costs one
     password hash: how long it takes must not tell which usernames exist (SPEC §3.6)."""
+    dummy = _dummy_hash()  # made (once) before the lookup: the first login of either kind pays it
     user = find(username)
     usable = user is not None and user.is_enabled
-    matches = check_password_hash(user.password_hash if usable else _dummy_hash(), password or "")
+    matches = check_password_hash(user.password_hash if usable else dummy, password or "")
     return user if usable and matches else None
 
 
