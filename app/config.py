@@ -144,5 +144,16 @@ def from_environment(instance_path: str) -> dict:
         # session's own random value, so logging out or a new session still ends it.
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # SPEC §3.1: 413 over 1 MiB
+        # Wrong passwords allowed per window (app/auth/throttle.py), counted per username and
+        # per client address; the next guess is refused (429) without hashing anything.
+        "LOGIN_FAILURES_PER_USERNAME": _number("LOGIN_FAILURES_PER_USERNAME", 10, minimum=1, above=False,
+                                               integer=True),
+        "LOGIN_FAILURES_PER_ADDRESS": _number("LOGIN_FAILURES_PER_ADDRESS", 30, minimum=1, above=False,
+                                              integer=True),
+        "LOGIN_FAILURE_WINDOW_SECONDS": _number("LOGIN_FAILURE_WINDOW_SECONDS", 300, minimum=1, above=False,
+                                                integer=True, unit="seconds"),
+        # How many proxies in front of us set X-Forwarded-For (nginx: 1). 0 trusts no such
+        # header: a client could otherwise pick the address its guesses are counted under.
+        "PROXY_FIX_X_FOR": _number("PROXY_FIX_X_FOR", 0, above=False, integer=True),
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
     }

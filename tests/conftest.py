@@ -82,6 +82,9 @@ def app(_database, app_config):
     app = make_app(_database, **app_config)
     with app.app_context():
         _empty_all_tables()
+    from app.auth import throttle
+
+    throttle.reset(app)  # wrong passwords of earlier tests (in Redis) do not count against this one
     yield app
     from app import live
 
@@ -277,11 +280,14 @@ class Auth:
     def login(self, username="dana", password="correct horse", role="dispatcher", create=True):
         if create:
             self.create(username, role, password)
-        token = csrf_token(self.client)
-        response = self.client.post("/login", data={"username": username, "password": password,
-                                                    "csrf_token": token})
+        response = self.attempt(username, password)
         assert response.status_code == 303, response.get_data(as_text=True)
         return response
+
+    def attempt(self, username="dana", password="correct horse", query="", headers=None):
+        """POST the login form as a browser would (the form's token), whatever the answer."""
+        return self.client.post("/login" + query, headers=headers or {}, data={
+            "username": username, "password": password, "csrf_token": csrf_token(self.client)})
 
     def token(self, path="/login"):
         return csrf_token(self.client, path)
@@ -290,6 +296,23 @@ class Auth:
 @pytest.fixture
 def auth(app, client):
     return Auth(app, client)
+
+
+@pytest.fixture
+def password_checks(monkeypatch):
+    """Every password hash that login checks, as (stored hash, password) pairs: what a
+    login costs, counted instead of timed."""
+    from app import users
+
+    checked = []
+    real = users.check_password_hash
+
+    def counting(stored, password):
+        checked.append((stored, password))
+        return real(stored, password)
+
+    monkeypatch.setattr("app.users.check_password_hash", counting)
+    return checked
 
 
 class FrozenClock:
