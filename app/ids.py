@@ -1,9 +1,9 @@
 """Database ids from the outside world: path segments, form fields, query parameters.
 
 Every id column holds a 64-bit signed integer (BIGINT; SQLite's INTEGER), and ids start at
-1. A number past that range is no id at all, and must not reach the database: SQLite
-refuses a Python int past 64 bits (OverflowError) and PostgreSQL compares a BIGINT to a
-NUMERIC by scanning. So one rule, here: an id is 1 to 19 ASCII digits within the range
+1. A number past that range is no id at all, and must not reach the database, where it
+is an error (a 500): SQLite's driver raises OverflowError, PostgreSQL "bigint out of
+range". So one rule, here: an id is 1 to 19 ASCII digits within the range
 (str.isdigit() also takes "²" and "١", which int() refuses or reads)."""
 from __future__ import annotations
 
