@@ -89,7 +89,7 @@ def index():
     return respond(PAGE, FRAGMENT, **queue())
 
 
-@bp.post("/<int:refund_id>/process")
+@bp.post("/<id:refund_id>/process")
 @role_required(ROLE)
 def mark_processed(refund_id):
     """Mark a refund processed: the money went back to the customer."""
