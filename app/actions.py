@@ -4,12 +4,20 @@ mark picked up, manager override. Each locks the order, goes through the lifecyc
 actions and the demo's dispatcher all call these."""
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Optional
 
-from . import clock, orders
+from sqlalchemy import select
+
+from . import orders, outbox
 from .extensions import db
-from .lifecycle import Change, Forbidden
-from .models import Courier
+from .lifecycle import (Acknowledge, AssignCourier, Cancel, Command, Forbidden, Override, PickUp,
+                        PostCourierStatus, RetryCall)
+from .models import Courier, OutboxMessage
+from .onetablet import policy
+
+log = logging.getLogger(__name__)
 
 
 class ActionError(Exception):
@@ -20,12 +28,12 @@ class ActionError(Exception):
         self.status = status
 
 
-def _run(order_id: str, action, *, actor: str, event: str, payload: Optional[dict] = None):
+def _run(order_id: str, command: Command, *, actor: str, payload: Optional[dict] = None):
     order = orders.get_for_update(order_id)
     if order is None:
         db.session.rollback()
         raise ActionError(f"no order {order_id!r}", 404)
-    outcome = orders.apply(order, action, actor=actor, event=event, payload=payload)
+    outcome = orders.apply(order, command, actor=actor, payload=payload)
     db.session.commit()  # a refusal is audited too
     if outcome.refused:
         raise ActionError(outcome.refused)
@@ -33,45 +41,72 @@ def _run(order_id: str, action, *, actor: str, event: str, payload: Optional[dic
 
 
 def cancel(order_id: str, *, reason: str, details: Optional[str], actor: str):
-    return _run(order_id, lambda lc, o: lc.cancel(o, now=clock.now(), reason=reason, details=details, by=actor),
-                actor=actor, event="cancelled", payload={"cancel_reason": reason, "cancel_details": details})
+    return _run(order_id, Cancel(reason=reason, details=details, by=actor), actor=actor,
+                payload={"cancel_reason": reason, "cancel_details": details})
 
 
 def assign_courier(order_id: str, *, courier_id: int, actor: str):
     courier = db.session.get(Courier, courier_id)
     if courier is None or not courier.is_active:
         raise ActionError("choose an active courier", 422)
-    return _run(order_id, lambda lc, o: lc.assign_courier(o, now=clock.now(), courier_id=courier.id),
-                actor=actor, event="courier_assigned", payload={"courier_id": courier.id, "courier": courier.name})
+    return _run(order_id, AssignCourier(courier.id), actor=actor,
+                payload={"courier_id": courier.id, "courier": courier.name})
 
 
 def courier_status(order_id: str, *, status: str, actor: str):
-    return _run(order_id, lambda lc, o: lc.courier_status(o, now=clock.now(), status=status),
-                actor=actor, event="courier_status", payload={"dasher_status": status})
+    return _run(order_id, PostCourierStatus(status), actor=actor, payload={"dasher_status": status})
 
 
 def picked_up(order_id: str, *, actor: str):
-    return _run(order_id, lambda lc, o: lc.picked_up(o, now=clock.now()), actor=actor, event="picked_up")
+    return _run(order_id, PickUp(), actor=actor)
 
 
 def override(order_id: str, *, to_state: str, reason: str, actor: str):
-    return _run(order_id, lambda lc, o: lc.override(o, now=clock.now(), to_state=to_state, reason=reason, by=actor),
-                actor=actor, event="override", payload={"to_state": to_state, "reason": reason})
+    return _run(order_id, Override(to_state=to_state, reason=reason, by=actor), actor=actor,
+                payload={"to_state": to_state, "reason": reason})
 
 
 def acknowledge(order_id: str, *, actor: str):
     """Someone has looked at the order: the board stops repeating its alarm. Audited and
-    pushed like any change; a second acknowledgement of the same alarm changes nothing."""
+    pushed like any change."""
+    return _run(order_id, Acknowledge(), actor=actor)
 
-    def look(_lc, order):
-        if order.acknowledged_at is not None:
-            return []
-        order.acknowledged_at = clock.now()
-        order.version = (order.version or 0) + 1
-        return [Change("acknowledged", order.state, order.state)]
 
-    return _run(order_id, look, actor=actor, event="acknowledged")
+def retry_call(message_id: int, *, actor: str) -> OutboxMessage:
+    """Staff send a failed call again: a fresh round of attempts, audited. Commits."""
+    message = db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()).scalar_one_or_none()
+    if message is None or message.status != "failed":
+        db.session.rollback()
+        if message is None:
+            raise ActionError(f"no call {message_id}", 404)
+        raise ActionError(f"call {message_id} is {message.status}; only a failed call can be retried")
+    previous = {"message_id": message.id, "kind": message.kind, "attempts": message.attempts,
+                "last_error": message.last_error}
+    new_key = None
+    if policy.refused(message.last_status_code):
+        # A new key: under the old one OneTablet (or the customer app) answered with a
+        # refusal, so it did nothing, and one that keeps answers per key would only repeat
+        # that refusal. Had any earlier try been done, its success would have been replayed
+        # instead. After 5xx, 429 or no answer the key stays: that call may have been done.
+        new_key = str(uuid.uuid4())
+        previous["idempotency_key"] = [message.idempotency_key, new_key]  # [old, new], as changes are kept
+    order = orders.get_for_update(message.order_id) if message.order_id else None
+    if order is not None:
+        # The lifecycle says whether this call may go again (an order is re-sent only while
+        # submitted); a refusal changes nothing, not even the audit trail.
+        outcome = orders.apply(order, RetryCall(kind=message.kind, detail=previous), actor=actor)
+        if outcome.refused:
+            db.session.rollback()
+            raise ActionError(outcome.refused)
+    if new_key:
+        log.info("outbox message %s retried by hand under a new Idempotency-Key %s (was %s)",
+                 message.id, new_key, message.idempotency_key)
+        message.idempotency_key = new_key
+    outbox.start_again(message)
+    db.session.commit()
+    return message
 
 
 __all__ = ["ActionError", "Forbidden", "acknowledge", "assign_courier", "cancel", "courier_status", "override",
-           "picked_up"]
+           "picked_up", "retry_call"]

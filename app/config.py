@@ -6,6 +6,9 @@ OVERDUE_CHECK_SECONDS) or deletes every webhook's dedupe key (DEDUPE_KEEP_DAYS=-
 import math
 import os
 import secrets
+from datetime import timedelta
+
+from .lifecycle import TimeLimits
 
 
 class SettingError(RuntimeError):
@@ -39,6 +42,20 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise SettingError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def time_limits(config) -> TimeLimits:
+    """The lifecycle's time limits (contract §2) from the OVERDUE_* settings: the one place
+    they are read, by the overdue tick and the reports alike."""
+    minutes = lambda name: timedelta(minutes=config[f"OVERDUE_{name}_MINUTES"])  # noqa: E731
+    return TimeLimits(
+        confirmation=minutes("CONFIRMATION"),
+        preparation=minutes("PREPARATION"),
+        preparation_grace=minutes("PREPARATION_GRACE"),
+        courier_pickup=minutes("COURIER_PICKUP"),
+        customer_pickup=minutes("CUSTOMER_PICKUP"),
+        delivery=minutes("DELIVERY"),
+    )
 
 
 def _default_database_url(instance_path: str) -> str:
@@ -96,7 +113,7 @@ def from_environment(instance_path: str) -> dict:
         "DEDUPE_KEEP_DAYS": _number("DEDUPE_KEEP_DAYS", 30, unit="days"),
         "RECEIPTS_KEEP_DAYS": _number("RECEIPTS_KEEP_DAYS", 0, above=False, unit="days"),  # 0: the webhook log is kept
         "RETENTION_CHECK_SECONDS": _number("RETENTION_CHECK_SECONDS", 3600, unit="seconds"),
-        # /healthz fails, and the board warns, when the overdue tick is later than
+        # /healthz says "degraded" (still 200), and the board warns, when the overdue tick is later than
         # 3 x OVERDUE_CHECK_SECONDS + this (app/heartbeat.py).
         "HEARTBEAT_MARGIN_SECONDS": _number("HEARTBEAT_MARGIN_SECONDS", 60, above=False, unit="seconds"),
         # Which background services this process runs: "auto" starts them when the
@@ -127,5 +144,16 @@ def from_environment(instance_path: str) -> dict:
         # session's own random value, so logging out or a new session still ends it.
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # SPEC §3.1: 413 over 1 MiB
+        # Wrong passwords allowed per window (app/auth/throttle.py), counted per username and
+        # per client address; the next guess is refused (429) without hashing anything.
+        "LOGIN_FAILURES_PER_USERNAME": _number("LOGIN_FAILURES_PER_USERNAME", 10, minimum=1, above=False,
+                                               integer=True),
+        "LOGIN_FAILURES_PER_ADDRESS": _number("LOGIN_FAILURES_PER_ADDRESS", 30, minimum=1, above=False,
+                                              integer=True),
+        "LOGIN_FAILURE_WINDOW_SECONDS": _number("LOGIN_FAILURE_WINDOW_SECONDS", 300, minimum=1, above=False,
+                                                integer=True, unit="seconds"),
+        # How many proxies in front of us set X-Forwarded-For (nginx: 1). 0 trusts no such
+        # header: a client could otherwise pick the address its guesses are counted under.
+        "PROXY_FIX_X_FOR": _number("PROXY_FIX_X_FOR", 0, above=False, integer=True),
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
     }

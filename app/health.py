@@ -2,8 +2,10 @@
 with the reason otherwise. It also says whether the overdue tick has run recently
 (app/heartbeat.py): a late one makes the status "degraded", still 200, since a load
 balancer that took every process out because the one scheduler died would take the board
-(and its warning to dispatchers) down with it; monitoring alerts on the status."""
+(and its warning to dispatchers) down with it; monitoring alerts on the status.
+Which process ran the tick (host:pid) is shown to logged-in staff only."""
 from flask import Blueprint, current_app, jsonify
+from flask_login import current_user
 from sqlalchemy import text
 
 from . import heartbeat
@@ -28,6 +30,8 @@ def healthz():
             scheduler = heartbeat.overdue_status()
             checks["scheduler"] = "ok" if scheduler.state == "ok" else f"{scheduler.state}: {scheduler.reason}"
             body["scheduler"] = scheduler.as_json()
+            if not current_user.is_authenticated:
+                del body["scheduler"]["by"]  # host:pid, for staff only: nothing a balancer needs
         except Exception as error:  # noqa: BLE001 - e.g. the heartbeats table not migrated yet
             checks["scheduler"] = f"error: {error.__class__.__name__}"
             db.session.rollback()

@@ -1,6 +1,8 @@
 """Heartbeats: each scheduled job records when it last ran (one upsert per run), so a
 stopped scheduler — the process killed, or PASSLINE_SCHEDULER=off everywhere — is seen:
-/healthz answers 503 and the board warns dispatchers that overdue alarms are not raised.
+/healthz says "degraded" (still 200: the database answers, and a balancer must not take
+every process out because the one scheduler died) and the board warns dispatchers that
+overdue alarms are not raised.
 
 Timestamps come from app.clock (tests move it). The overdue tick is late once its last run
 is older than 3 × OVERDUE_CHECK_SECONDS + HEARTBEAT_MARGIN_SECONDS. Two cases are

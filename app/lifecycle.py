@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 SUBMITTED = "submitted"
 CONFIRMED = "confirmed"
@@ -86,38 +86,167 @@ def _iso(value: Optional[datetime]) -> Optional[str]:
     return value.isoformat() if value else None
 
 
+# --- commands: what may happen to an order, one handler each -----------------------
+# Every change to an order is one of these, handed to `Lifecycle.handle`. `event` is the
+# audit event a refusal of the command is recorded under.
+
+@dataclass(frozen=True)
+class Submit:
+    """A new order from the customer app."""
+    event: ClassVar[str] = "submitted"
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """The restaurant accepted. `prep_time` is a time, or minutes counted from `sent_at`
+    (when OneTablet sent it, the webhook's timestamp)."""
+    merchant_supplied_id: Optional[str] = None
+    prep_time: Optional[datetime | int] = None
+    sent_at: Optional[datetime] = None
+    event: ClassVar[str] = "confirmed"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """The restaurant declined."""
+    merchant_supplied_id: Optional[str] = None
+    reason: Optional[str] = None
+    event: ClassVar[str] = "rejected"
+
+
+@dataclass(frozen=True)
+class Ready:
+    merchant_supplied_id: Optional[str] = None
+    event: ClassVar[str] = "ready"
+
+
+@dataclass(frozen=True)
+class Cancel:
+    reason: str
+    by: str
+    details: Optional[str] = None
+    event: ClassVar[str] = "cancelled"
+
+
+@dataclass(frozen=True)
+class AssignCourier:
+    courier_id: int
+    event: ClassVar[str] = "courier_assigned"
+
+
+@dataclass(frozen=True)
+class PostCourierStatus:
+    status: str
+    event: ClassVar[str] = "courier_status"
+
+
+@dataclass(frozen=True)
+class PickUp:
+    """Staff mark a pickup order collected."""
+    event: ClassVar[str] = "picked_up"
+
+
+@dataclass(frozen=True)
+class Override:
+    to_state: str
+    reason: str
+    by: str
+    event: ClassVar[str] = "override"
+
+
+@dataclass(frozen=True)
+class CheckOverdue:
+    event: ClassVar[str] = "overdue"
+
+
+@dataclass(frozen=True)
+class Acknowledge:
+    """Someone looked at the order: the board stops repeating its alarm."""
+    event: ClassVar[str] = "acknowledged"
+
+
+@dataclass(frozen=True)
+class CallGaveUp:
+    """A call Passline owed (to OneTablet or the customer app) failed for good."""
+    kind: str
+    detail: dict
+    reason: str
+    event: ClassVar[str] = "call_failed"
+
+
+@dataclass(frozen=True)
+class RetryCall:
+    """Staff send a failed call again."""
+    kind: str
+    detail: dict
+    event: ClassVar[str] = "call_retried"
+
+
+@dataclass(frozen=True)
+class RefundProcessed:
+    """The money went back to the customer (the state does not move)."""
+    amount: int
+    event: ClassVar[str] = "refund_processed"
+
+
+Command = (Submit | Confirm | Reject | Ready | Cancel | AssignCourier | PostCourierStatus | PickUp | Override
+           | CheckOverdue | Acknowledge | CallGaveUp | RetryCall | RefundProcessed)
+
+
 class Lifecycle:
     def __init__(self, limits: TimeLimits = TimeLimits()):
         self.limits = limits
+        self._handlers = {
+            Submit: self._submit, Confirm: self._confirm, Reject: self._reject, Ready: self._ready,
+            Cancel: self._cancel, AssignCourier: self._assign_courier, PostCourierStatus: self._courier_status,
+            PickUp: self._picked_up, Override: self._override, CheckOverdue: self._check_overdue,
+            Acknowledge: self._acknowledge, CallGaveUp: self._call_gave_up, RetryCall: self._retry_call,
+            RefundProcessed: self._refund_processed,
+        }
 
-    # --- entry points -------------------------------------------------------------
+    def handle(self, order, command: Command, *, now: datetime) -> list[Change]:
+        """Apply one command: the changes it made (none for a duplicate), or `Forbidden`.
 
-    def submit(self, order, *, now: datetime) -> list[Change]:
-        """A new order from the customer app."""
+        The order's version — what a board compares to drop an older card — moves here and
+        only here: once per command that changed anything the card shows."""
+        try:
+            changes = self._handlers[type(command)](order, command, now)
+        except Forbidden as refusal:
+            if refusal.kept:
+                self._bump(order)
+            raise
+        if changes:
+            self._bump(order)
+        return changes
+
+    # --- handlers -----------------------------------------------------------------
+
+    def _submit(self, order, _cmd: Submit, now) -> list[Change]:
         order.state = SUBMITTED
         order.created_at = now
         order.state_changed_at = now
         order.overdue_level = 0
-        order.version = 1
+        order.version = 0  # handle() makes it 1
         self._set_deadline(order)
         return [Change("submitted", None, SUBMITTED)]
 
-    def confirm(self, order, *, now, merchant_supplied_id=None, prep_time=None, sent_at=None) -> list[Change]:
-        """The restaurant accepted (confirmation webhook, `order_status: success`).
-
-        After the order moved on — ready, in transit, and also cancelled or completed (a
+    def _confirm(self, order, cmd: Confirm, now) -> list[Change]:
+        """After the order moved on — ready, in transit, and also cancelled or completed (a
         confirmation that crossed the cancellation, or reordered in delivery) — it is a late
-        event (SPEC §1): its data is kept (the restaurant's id, which a cancellation does not
-        carry; the prep_time, which moves a deadline only while the order is confirmed) and
-        the state stays. A rejected order refuses it: the restaurant declined that one.
+        event (contract §1): its data is kept (the restaurant's id, which a cancellation does
+        not carry; the prep_time, which moves a deadline only while the order is confirmed)
+        and the state stays. A rejected order refuses it: the restaurant declined that one.
 
-        `sent_at` is when OneTablet sent it (the webhook's timestamp): a prep_time sent
-        before the one already kept arrived out of order and is ignored, audited as stale."""
+        A prep_time sent before the one already kept arrived out of order and is ignored,
+        audited as stale."""
         if order.state == REJECTED:
             raise Forbidden(f"order is {order.state}; a confirmation cannot reopen it")
-        detail = self._record_restaurant_data(order, merchant_supplied_id, prep_time, sent_at)
+        prep_time = cmd.prep_time
+        if isinstance(prep_time, int):  # minutes, counted from when OneTablet sent them
+            prep_time = (cmd.sent_at or now) + timedelta(minutes=prep_time)
+        detail = self._record_restaurant_data(order, cmd.merchant_supplied_id, prep_time, cmd.sent_at)
         if order.state == SUBMITTED:
-            return self._done(order, [self._move(order, CONFIRMED, now, "confirmed", detail=detail)])
+            return [self._move(order, CONFIRMED, now, "confirmed", detail=detail)]
         if not detail:
             return []  # already confirmed, nothing new
         if order.state == CONFIRMED:
@@ -125,11 +254,10 @@ class Lifecycle:
                 self._set_deadline(order)  # a new promise from the kitchen
         else:
             detail["late"] = True  # arrived after the order moved on: data only
-        return self._done(order, [Change("confirmed", order.state, order.state, detail=detail)])
+        return [Change("confirmed", order.state, order.state, detail=detail)]
 
-    def reject(self, order, *, now, merchant_supplied_id=None, reason=None) -> list[Change]:
-        """The restaurant declined (confirmation webhook, `order_status: fail`), or
-        OneTablet refused the order for good."""
+    def _reject(self, order, cmd: Reject, now) -> list[Change]:
+        """The restaurant declined (confirmation webhook, `order_status: fail`)."""
         if order.state == REJECTED:
             return []
         if order.state != SUBMITTED:
@@ -138,92 +266,77 @@ class Lifecycle:
             raise Forbidden(
                 f"order is already {order.state}; a rejection is only possible before "
                 "confirmation (a restaurant that cannot finish an order cancels it)",
-                kept=self._keep_unknown_restaurant_id(order, merchant_supplied_id))
-        detail = self._record_restaurant_data(order, merchant_supplied_id, None)
-        order.failure_reason = reason
-        detail["failure_reason"] = reason
-        return self._done(order, [self._move(order, REJECTED, now, "rejected", detail=detail)])
+                kept=self._keep_unknown_restaurant_id(order, cmd.merchant_supplied_id))
+        detail = self._record_restaurant_data(order, cmd.merchant_supplied_id, None)
+        return [self._reject_now(order, now, cmd.reason, detail)]
 
-    def ready(self, order, *, now, merchant_supplied_id=None) -> list[Change]:
-        """The restaurant marked the order ready for pickup."""
+    def _ready(self, order, cmd: Ready, now) -> list[Change]:
         if order.state in (REJECTED, CANCELLED):
             raise Forbidden(f"order is {order.state}; it cannot become ready",
-                            kept=self._keep_unknown_restaurant_id(order, merchant_supplied_id))
-        detail = self._record_restaurant_data(order, merchant_supplied_id, None)
+                            kept=self._keep_unknown_restaurant_id(order, cmd.merchant_supplied_id))
+        detail = self._record_restaurant_data(order, cmd.merchant_supplied_id, None)
         if order.state in (SUBMITTED, CONFIRMED):
-            return self._done(order, self._advance(order, READY, now, "ready", detail=detail))
+            return self._advance(order, READY, now, "ready", detail=detail)
         if not detail:
             return []
         detail["late"] = True
-        return self._done(order, [Change("ready", order.state, order.state, detail=detail)])
+        return [Change("ready", order.state, order.state, detail=detail)]
 
-    def cancel(self, order, *, now, reason: str, details: Optional[str] = None, by: str) -> list[Change]:
+    def _cancel(self, order, cmd: Cancel, now) -> list[Change]:
         """Cancelled by the restaurant (webhook) or by staff."""
-        if reason not in CANCEL_REASONS:
-            raise Forbidden(f"unknown cancel reason {reason!r}; one of {', '.join(CANCEL_REASONS)}")
+        if cmd.reason not in CANCEL_REASONS:
+            raise Forbidden(f"unknown cancel reason {cmd.reason!r}; one of {', '.join(CANCEL_REASONS)}")
         if order.state == CANCELLED:
             return []
         if order.state in TERMINAL:
             raise Forbidden(f"order is already {order.state}; it cannot be cancelled")
-        order.cancel_reason = reason
-        order.cancel_details = details
-        order.cancelled_by = by
-        detail = {"cancel_reason": reason, "cancel_details": details, "cancelled_by": by}
-        return self._done(order, [self._move(order, CANCELLED, now, "cancelled", detail=detail)])
+        order.cancel_reason = cmd.reason
+        order.cancel_details = cmd.details
+        order.cancelled_by = cmd.by
+        detail = {"cancel_reason": cmd.reason, "cancel_details": cmd.details, "cancelled_by": cmd.by}
+        return [self._move(order, CANCELLED, now, "cancelled", detail=detail)]
 
-    def assign_courier(self, order, *, now, courier_id: int) -> list[Change]:
+    def _assign_courier(self, order, cmd: AssignCourier, now) -> list[Change]:
         """Assign a courier, or reassign one: the new courier starts at dasher_confirmed."""
-        if not is_delivery(order):
-            raise Forbidden("a pickup order has no courier")
-        if order.state in TERMINAL:
-            raise Forbidden(f"order is {order.state}; its courier cannot change")
-        if order.courier_id == courier_id:
+        if order.courier_id == cmd.courier_id and is_delivery(order) and order.state not in TERMINAL:
             return []
-        if order.courier_status in (OUT_FOR_DELIVERY, DROPOFF):
-            raise Forbidden("the courier has already picked the order up; it cannot be reassigned")
+        refusal = self._courier_refusal(order)
+        if refusal:
+            raise Forbidden(refusal)
         event = "courier_reassigned" if order.courier_id is not None else "courier_assigned"
         detail = {
-            "courier_id": [order.courier_id, courier_id],
+            "courier_id": [order.courier_id, cmd.courier_id],
             "courier_status": [order.courier_status, COURIER_STATUSES[0]],
         }
-        order.courier_id = courier_id
+        order.courier_id = cmd.courier_id
         order.courier_status = COURIER_STATUSES[0]
-        return self._done(order, [Change(event, order.state, order.state, detail=detail)])
+        return [Change(event, order.state, order.state, detail=detail)]
 
-    def courier_status(self, order, *, now, status: str) -> list[Change]:
-        """Post a courier status. It only moves forward; skipped statuses are implied.
-        Out for delivery puts the order in transit, dropoff completes it."""
+    def _courier_status(self, order, cmd: PostCourierStatus, now) -> list[Change]:
+        """It only moves forward; skipped statuses are implied. Out for delivery puts the
+        order in transit, dropoff completes it."""
+        status = cmd.status
         if status not in COURIER_STATUSES:
             raise Forbidden(f"unknown courier status {status!r}; one of {', '.join(COURIER_STATUSES)}")
-        if not is_delivery(order):
-            raise Forbidden("a pickup order has no courier status")
-        if order.courier_id is None:
-            raise Forbidden("assign a courier first")
-        if order.courier_status == status:
+        if is_delivery(order) and order.courier_id is not None and order.courier_status == status:
             return []
+        refusal = self._courier_status_refusal(order, status)
+        if refusal:
+            raise Forbidden(refusal)
         current = COURIER_STATUSES.index(order.courier_status) if order.courier_status else -1
         target = COURIER_STATUSES.index(status)
-        if target < current:
-            raise Forbidden(f"courier status cannot go back from {order.courier_status} to {status}")
-        if order.state in TERMINAL:
-            raise Forbidden(f"order is {order.state}; its courier status cannot change")
-        if target >= COURIER_STATUSES.index(OUT_FOR_DELIVERY) and order.state == SUBMITTED:
-            raise Forbidden("the restaurant has not confirmed the order yet")
         detail = {"courier_status": [order.courier_status, status]}
         skipped = list(COURIER_STATUSES[current + 1 : target])
         if skipped:
             detail["implied_statuses"] = skipped
         order.courier_status = status
         if status == OUT_FOR_DELIVERY:
-            changes = self._advance(order, IN_TRANSIT, now, "courier_status", detail=detail)
-        elif status == DROPOFF:
-            changes = self._advance(order, COMPLETED, now, "courier_status", detail=detail)
-        else:
-            changes = [Change("courier_status", order.state, order.state, detail=detail)]
-        return self._done(order, changes)
+            return self._advance(order, IN_TRANSIT, now, "courier_status", detail=detail)
+        if status == DROPOFF:
+            return self._advance(order, COMPLETED, now, "courier_status", detail=detail)
+        return [Change("courier_status", order.state, order.state, detail=detail)]
 
-    def picked_up(self, order, *, now) -> list[Change]:
-        """Staff mark a pickup order as collected by the customer."""
+    def _picked_up(self, order, _cmd: PickUp, now) -> list[Change]:
         if is_delivery(order):
             raise Forbidden("a delivery order is completed by its courier's dropoff")
         if order.state == COMPLETED:
@@ -232,25 +345,25 @@ class Lifecycle:
             raise Forbidden(f"order is {order.state}; it cannot be picked up")
         if order.state == SUBMITTED:
             raise Forbidden("the restaurant has not confirmed the order yet")
-        return self._done(order, self._advance(order, COMPLETED, now, "picked_up"))
+        return self._advance(order, COMPLETED, now, "picked_up")
 
-    def override(self, order, *, now, to_state: str, reason: str, by: str) -> list[Change]:
+    def _override(self, order, cmd: Override, now) -> list[Change]:
         """A manager moves the order by hand, past every rule, with a reason. Cancelling
         this way is a staff cancellation (reason OTHER, the manager's words as details)."""
-        if to_state not in STATES:
-            raise Forbidden(f"unknown state {to_state!r}")
-        if not (reason or "").strip():
+        if cmd.to_state not in STATES:
+            raise Forbidden(f"unknown state {cmd.to_state!r}")
+        reason = (cmd.reason or "").strip()
+        if not reason:
             raise Forbidden("an override needs a reason")
-        if to_state == order.state:
-            raise Forbidden(f"order is already {to_state}")
-        if to_state == CANCELLED:
-            order.cancel_reason, order.cancel_details, order.cancelled_by = "OTHER", reason.strip(), by
+        if cmd.to_state == order.state:
+            raise Forbidden(f"order is already {cmd.to_state}")
+        if cmd.to_state == CANCELLED:
+            order.cancel_reason, order.cancel_details, order.cancelled_by = "OTHER", reason, cmd.by
         elif order.state == CANCELLED:  # reopened: the cancellation no longer stands
             order.cancel_reason = order.cancel_details = order.cancelled_by = None
-        change = self._move(order, to_state, now, "override", detail={"reason": reason.strip()})
-        return self._done(order, [change])
+        return [self._move(order, cmd.to_state, now, "override", detail={"reason": reason})]
 
-    def check_overdue(self, order, *, now) -> list[Change]:
+    def _check_overdue(self, order, _cmd: CheckOverdue, now) -> list[Change]:
         """Flag the order when its deadline has passed, and escalate it at twice the limit.
         Each level is flagged once; the scheduler reads only orders whose alarm is due."""
         if order.next_alarm_at is None or now < order.next_alarm_at:
@@ -278,7 +391,65 @@ class Lifecycle:
             "allowed_minutes": round(allowed.total_seconds() / 60, 2),
             "late_by_seconds": late_by,
         }
-        return self._done(order, [Change(event, order.state, order.state, detail=detail)])
+        return [Change(event, order.state, order.state, detail=detail)]
+
+    def _acknowledge(self, order, _cmd: Acknowledge, now) -> list[Change]:
+        """A second acknowledgement of the same alarm changes nothing."""
+        if order.acknowledged_at is not None:
+            return []
+        order.acknowledged_at = now
+        return [Change("acknowledged", order.state, order.state)]
+
+    def _call_gave_up(self, order, cmd: CallGaveUp, now) -> list[Change]:
+        """The card shows the failed call; an order OneTablet never took is rejected."""
+        changes = [Change("call_failed", order.state, order.state, detail=cmd.detail)]
+        if cmd.kind == "create_order" and order.state == SUBMITTED:
+            changes.append(self._reject_now(order, now, cmd.reason, {}))
+        return changes
+
+    def _retry_call(self, order, cmd: RetryCall, now) -> list[Change]:
+        """An order is (re)sent to OneTablet only while it waits for the restaurant."""
+        if cmd.kind == "create_order" and order.state != SUBMITTED:
+            raise Forbidden(f"order is {order.state}: a manager must override it back to submitted "
+                            "before it is sent to OneTablet again")
+        return [Change("call_retried", order.state, order.state, detail=cmd.detail)]
+
+    def _refund_processed(self, order, cmd: RefundProcessed, now) -> list[Change]:
+        return [Change("refund_processed", order.state, order.state,
+                       detail={"refund": ["pending", "processed"], "amount": cmd.amount})]
+
+    # --- rules asked more than once -------------------------------------------------
+
+    @staticmethod
+    def _courier_refusal(order) -> Optional[str]:
+        """Why no courier can be (re)assigned now, or None."""
+        if not is_delivery(order):
+            return "a pickup order has no courier"
+        if order.state in TERMINAL:
+            return f"order is {order.state}; its courier cannot change"
+        if order.courier_status in (OUT_FOR_DELIVERY, DROPOFF):
+            return "the courier has already picked the order up; it cannot be reassigned"
+        return None
+
+    @staticmethod
+    def _courier_status_refusal(order, status: str) -> Optional[str]:
+        """Why `status` cannot be posted now, or None."""
+        if not is_delivery(order):
+            return "a pickup order has no courier status"
+        if order.courier_id is None:
+            return "assign a courier first"
+        current = COURIER_STATUSES.index(order.courier_status) if order.courier_status else -1
+        if COURIER_STATUSES.index(status) < current:
+            return f"courier status cannot go back from {order.courier_status} to {status}"
+        if order.state in TERMINAL:
+            return f"order is {order.state}; its courier status cannot change"
+        if COURIER_STATUSES.index(status) >= COURIER_STATUSES.index(OUT_FOR_DELIVERY) and order.state == SUBMITTED:
+            return "the restaurant has not confirmed the order yet"
+        return None
+
+    def _reject_now(self, order, now, reason, detail) -> Change:
+        order.failure_reason = reason
+        return self._move(order, REJECTED, now, "rejected", detail={**detail, "failure_reason": reason})
 
     # --- the rules' machinery ------------------------------------------------------
 
@@ -344,7 +515,6 @@ class Lifecycle:
         if order.merchant_supplied_id is not None or not merchant_supplied_id:
             return {}
         order.merchant_supplied_id = merchant_supplied_id
-        order.version = (order.version or 0) + 1
         return {"merchant_supplied_id": [None, merchant_supplied_id]}
 
     @staticmethod
@@ -374,7 +544,34 @@ class Lifecycle:
         return detail
 
     @staticmethod
-    def _done(order, changes: list[Change]) -> list[Change]:
-        if changes:
-            order.version = (order.version or 0) + 1
-        return changes
+    def _bump(order) -> None:
+        order.version = (order.version or 0) + 1
+
+
+# --- questions the pages ask (templates read them as `rules.…`) ---------------------
+
+def allowed_courier_statuses(order) -> list[str]:
+    """The courier statuses the rules would take now, nearest first."""
+    return [status for status in COURIER_STATUSES
+            if status != order.courier_status and Lifecycle._courier_status_refusal(order, status) is None]
+
+
+def can_change_courier(order) -> bool:
+    return Lifecycle._courier_refusal(order) is None
+
+
+def can_cancel(order) -> bool:
+    return order.state not in TERMINAL
+
+
+def can_pick_up(order) -> bool:
+    return not is_delivery(order) and order.state in (CONFIRMED, READY)
+
+
+def is_terminal(order) -> bool:
+    return order.state in TERMINAL
+
+
+def awaits_courier(order) -> bool:
+    """A delivery order that a courier is still to collect: one without a courier says so."""
+    return is_delivery(order) and order.state in (SUBMITTED, CONFIRMED, READY)

@@ -3,9 +3,8 @@ API) through the lifecycle to the audit trail, the outbox and the live board."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from types import SimpleNamespace
-from typing import Callable, Optional
+from typing import Optional
 
 from flask import current_app
 from sqlalchemy import select
@@ -14,20 +13,9 @@ from sqlalchemy.orm import joinedload
 from . import clock, effects, live
 from .bulk import Writes
 from .extensions import db
-from .lifecycle import Change, Forbidden, Lifecycle, TimeLimits
+from .config import time_limits
+from .lifecycle import Change, Command, Forbidden, Lifecycle
 from .models import Order, OrderEvent
-
-
-def time_limits(config) -> TimeLimits:
-    minutes = lambda name: timedelta(minutes=config[f"OVERDUE_{name}_MINUTES"])  # noqa: E731
-    return TimeLimits(
-        confirmation=minutes("CONFIRMATION"),
-        preparation=minutes("PREPARATION"),
-        preparation_grace=minutes("PREPARATION_GRACE"),
-        courier_pickup=minutes("COURIER_PICKUP"),
-        customer_pickup=minutes("CUSTOMER_PICKUP"),
-        delivery=minutes("DELIVERY"),
-    )
 
 
 def lifecycle() -> Lifecycle:
@@ -56,24 +44,17 @@ class Outcome:
         return bool(self.changes)
 
 
-def apply(
-    order: Order,
-    action: Callable[[Lifecycle, Order], list[Change]],
-    *,
-    actor: str,
-    event: str,
-    payload: Optional[dict] = None,
-) -> Outcome:
-    """Run one lifecycle action on a locked order and record what it did.
+def apply(order: Order, command: Command, *, actor: str, payload: Optional[dict] = None) -> Outcome:
+    """Run one lifecycle command on a locked order and record what it did.
 
     Changes become audit rows, OneTablet calls and customer notifications (effects),
-    and one live update. A refusal is audited too and changes nothing else. The caller
-    commits."""
+    and one live update. A refusal is audited too (under the command's event) and
+    changes nothing else. The caller commits."""
     now = clock.now()
     try:
-        changes = action(lifecycle(), order)
+        changes = lifecycle().handle(order, command, now=now)
     except Forbidden as refusal:
-        row = _audit_row(order, event, order.state, order.state, actor, payload, now, refused=True,
+        row = _audit_row(order, command.event, order.state, order.state, actor, payload, now, refused=True,
                          detail={"refused": str(refusal), **refusal.kept})
         if refusal.kept:  # the restaurant's data it still recorded shows on the card
             live.order_changed(db.session, order)
@@ -108,8 +89,7 @@ def _audit_values(order_id, event, from_state, to_state, actor, payload, now, *,
 FIRST_CHUNK, CHUNK = 100, 250
 
 
-def apply_to_rows(rows, action: Callable[[Lifecycle, object], list[Change]], *, actor: str,
-                  fields: tuple[str, ...]) -> int:
+def apply_to_rows(rows, command: Command, *, actor: str, fields: tuple[str, ...]) -> int:
     """apply() for many orders at once, in set-based statements: for an action that touches
     only `fields` of an order (the overdue flags, a thousand in one scheduler tick).
 
@@ -131,10 +111,10 @@ def apply_to_rows(rows, action: Callable[[Lifecycle, object], list[Change]], *, 
             for row in rows[start:end]:
                 order = SimpleNamespace(**dict(zip(names, row)))
                 before = vars(order).copy()
-                changes = action(rules, order)
+                changes = rules.handle(order, command, now=now)
                 after = vars(order)
                 if after.keys() != before.keys():
-                    raise TypeError(f"{action} set fields not given to apply_to_rows: {after.keys() - before.keys()}")
+                    raise TypeError(f"{command} set fields not given to apply_to_rows: {after.keys() - before.keys()}")
                 if after != before:
                     updates.append({"id": order.id, **{name: after[name] for name in fields}})
                 if changes:

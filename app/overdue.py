@@ -24,6 +24,7 @@ from sqlalchemy import Select, func, select
 
 from . import clock, orders
 from .extensions import db
+from .lifecycle import CheckOverdue
 from .models import Order
 
 ACTOR = "scheduler"
@@ -79,7 +80,7 @@ def tick(now: Optional[datetime] = None, *, batch_size: int = BATCH_SIZE, single
 
 
 def _flag(rows, now: datetime) -> int:
-    return orders.apply_to_rows(rows, lambda lc, o: lc.check_overdue(o, now=now), actor=ACTOR, fields=WRITES)
+    return orders.apply_to_rows(rows, CheckOverdue(), actor=ACTOR, fields=WRITES)
 
 
 def _flag_one_by_one(order_ids: list[str], now: datetime, single: bool) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import PathConverter
 
+from .ids import DatabaseId
+
 
 class OrderId(PathConverter):
     """`<order_id:name>`: like `path`, but it may also begin with a slash."""
@@ -20,3 +22,4 @@ def for_order_ids(app: Flask) -> None:
     """Set before the app's first route: rules take these when they are added."""
     app.url_map.merge_slashes = False
     app.url_map.converters["order_id"] = OrderId
+    app.url_map.converters["id"] = DatabaseId

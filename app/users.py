@@ -1,6 +1,8 @@
 """Staff accounts: creation, password checks, roles."""
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -84,11 +86,26 @@ def set_enabled(user: User, enabled: bool) -> None:
     user.is_enabled = enabled
 
 
+# A hash of nothing anyone knows, made the way real ones are (per hasher: tests swap in a
+# cheap one), so an unknown or disabled account costs the same check as a wrong password.
+_DUMMY_HASHES: dict = {}
+
+
+def _dummy_hash() -> str:
+    found = _DUMMY_HASHES.get(generate_password_hash)
+    if found is None:
+        found = _DUMMY_HASHES[generate_password_hash] = generate_password_hash(secrets.token_hex(16))
+    return found
+
+
 def authenticate(username: str, password: str) -> User | None:
+    """The account, when `password` is its own and it is enabled. Every answer costs one
+    password hash: how long it takes must not tell which usernames exist (SPEC §3.6)."""
+    dummy = _dummy_hash()  # made (once) before the lookup: the first login of either kind pays it
     user = find(username)
-    if user is None or not user.is_enabled or not check_password_hash(user.password_hash, password or ""):
-        return None
-    return user
+    usable = user is not None and user.is_enabled
+    matches = check_password_hash(user.password_hash if usable else dummy, password or "")
+    return user if usable and matches else None
 
 
 def has_role(user: User, role: str) -> bool:

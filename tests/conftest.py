@@ -73,6 +73,9 @@ def app(_database, app_config):
     app = make_app(_database, **app_config)
     with app.app_context():
         _empty_all_tables()
+    from app.auth import throttle
+
+    throttle.reset(app)  # wrong passwords of earlier tests (in Redis) do not count against this one
     yield app
     from app import live
 
@@ -126,6 +129,23 @@ def live_server(app):
 @pytest.fixture
 def auth(app, client):
     return Auth(app, client)
+
+
+@pytest.fixture
+def password_checks(monkeypatch):
+    """Every password hash that login checks, as (stored hash, password) pairs: what a
+    login costs, counted instead of timed."""
+    from app import users
+
+    checked = []
+    real = users.check_password_hash
+
+    def counting(stored, password):
+        checked.append((stored, password))
+        return real(stored, password)
+
+    monkeypatch.setattr("app.users.check_password_hash", counting)
+    return checked
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import clock, orders, stores
 from ..bodies import loads, raw_body
 from ..extensions import csrf, db
+from ..lifecycle import Submit
 from ..models import Order
 from ..validation import describe, has_nul, problems
 from . import bp
@@ -70,8 +71,7 @@ def create_order():
     store = _orderable_store(new)
     order = _build(new, data, digest, store)
     db.session.add(order)
-    orders.apply(order, lambda lc, o: lc.submit(o, now=clock.now()), actor=ACTOR, event="submitted",
-                 payload=data)
+    orders.apply(order, Submit(), actor=ACTOR, payload=data)
     try:
         db.session.commit()
     except IntegrityError:  # the same id posted at the same instant

@@ -5,11 +5,15 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+                   session, url_for)
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 
 from .. import users
-from ..extensions import db, login_manager
+from ..extensions import csrf, db, login_manager
+from . import redirects, throttle
 from ..models import User
 
 bp = Blueprint("auth", __name__)
@@ -79,7 +83,8 @@ def _unauthorized():
 
 
 ACCOUNT_DISABLED = "Your account was disabled. Ask an admin if that is a mistake."
-SESSION_ENDED = "Your session ended (your password or role was changed); please sign in again."
+SESSION_ENDED = ("Your session ended (you logged out, or your password or role was changed); "
+                 "please sign in again.")
 
 
 def _why_signed_out() -> str:
@@ -118,43 +123,79 @@ def role_required(role: str):
     return decorator
 
 
+LOGIN_EXPIRED = ("This login form had expired (or came without its security token), so nobody was "
+                 "signed in. Enter your username and password again.")
+NEXT_REFUSED = "The link that sent you here pointed off this site; after you log in you will go to the board."
+WRONG_PASSWORD = "Wrong username or password."
+
+
+def _login_form(status: int, error: str | None = None):
+    """The login form; `next` carried on only when it stays on this site."""
+    target = redirects.on_site(request.args.get("next"))
+    notice = NEXT_REFUSED if request.args.get("next") and target is None else None
+    return render_template("auth/login.html", error=error, notice=notice, next=target), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The login form (fields `username` and `password`)."""
-    error = None
-    if request.method == "POST":
-        user = users.authenticate(request.form.get("username", ""), request.form.get("password", ""))
-        if user is None:
-            error = "Wrong username or password."
-        else:
-            login_user(Staff(user))
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("board.index") if "board.index" in _endpoints() else "/"
-            return redirect(target, code=303)
-    return render_template("auth/login.html", error=error), 401 if error else 200
+    """The login form (fields `username` and `password`). POSTs are throttled
+    (app/auth/throttle.py) before they get here."""
+    if request.method == "GET":
+        return _login_form(200)
+    try:
+        csrf.protect()  # here, not before the view: an expired form gets the form back, in words
+    except CSRFError as error:
+        current_app.logger.info("login form refused: %s", error.description)
+        return _login_form(400, LOGIN_EXPIRED)
+    user = users.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+    if user is None:
+        return _login_form(401, WRONG_PASSWORD)  # a 401 is what the throttle counts
+    login_user(Staff(user))
+    target = redirects.on_site(request.args.get("next"))
+    if target is None:
+        target = url_for("board.index") if "board.index" in current_app.view_functions else "/"
+    return redirect(target, code=303)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many_guesses(error: RateLimitExceeded):
+    """A refused guess: the form, saying how long to wait, and Retry-After for machines."""
+    wait = throttle.retry_after()
+    page, status = _login_form(429, f"Too many attempts to log in; nothing was checked. "
+                                    f"Try again in {wait} s.")
+    return page, status, {"Retry-After": str(wait)}
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out (a POST, so a link on another site cannot do it)."""
+    """Log out (a POST, so a link on another site cannot do it). It ends every session of
+    this account on the server, not only this browser's cookie: a copy of the cookie (or a
+    board left open on another screen under this name) stops working, and the socket sweep
+    closes their live connections."""
+    user = db.session.get(User, int(current_user.id))
+    users.end_sessions(user)
+    db.session.commit()
     logout_user()
+    _sweep_sockets()
     flash("Logged out.")
     return redirect(url_for("auth.login"), code=303)
 
 
-def _endpoints():
-    from flask import current_app
+def _sweep_sockets() -> None:
+    """Close this process's sockets of the ended sessions; servers' own sweeps close theirs."""
+    from ..board import sockets
 
-    return current_app.view_functions
+    sockets.sweep()
 
 
 def init_app(app):
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
+    csrf.exempt(login)  # it checks the token itself (above)
     app.register_blueprint(bp)
+    throttle.init_app(app, "auth.login")
 
     import click
 
@@ -181,12 +222,6 @@ def init_app(app):
             raise click.ClickException(f"no user {username!r}")
         return user
 
-    def _sweep():
-        """Close this process's sockets of the ended sessions; servers' own sweeps close theirs."""
-        from ..board import sockets
-
-        sockets.sweep()
-
     @user_group.command("set-role")
     @click.argument("username")
     @click.argument("role", type=click.Choice(users.ROLES))
@@ -195,7 +230,7 @@ def init_app(app):
         user = _account(username)
         users.set_role(user, role)
         db.session.commit()
-        _sweep()
+        _sweep_sockets()
         click.echo(f"{user.username} is now {role}; their sessions ended")
 
     @user_group.command("set-password")
@@ -209,5 +244,5 @@ def init_app(app):
         except users.UserError as error:
             raise click.ClickException(str(error)) from None
         db.session.commit()
-        _sweep()
+        _sweep_sockets()
         click.echo(f"new password set for {user.username}; their sessions ended")

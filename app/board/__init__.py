@@ -6,7 +6,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from .. import live
     from ..extensions import socketio
-    from . import cards, order_actions, sockets  # noqa: F401  (order_actions adds routes to bp)
+    from . import cards, handshake, order_actions, sockets  # noqa: F401  (order_actions adds routes to bp)
     from .routes import bp
 
     app.register_blueprint(bp)
@@ -16,3 +16,6 @@ def init_app(app: Flask) -> None:
     socketio.on("connect")(sockets.connect)
     socketio.on("disconnect")(sockets.disconnect)
     socketio.on("board_changed_since")(sockets.changed_since)
+    # In front of the Socket.IO app that socketio.init_app put in app.wsgi_app: anonymous
+    # handshakes are refused before Engine.IO opens anything.
+    app.wsgi_app = handshake.SignedInHandshakes(app, app.wsgi_app, socketio.sockio_mw.engineio_path)

@@ -11,7 +11,7 @@ from typing import Callable
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import actions, effects, labels, outbox
+from .. import actions, effects, ids, labels, outbox
 from ..extensions import db
 from ..lifecycle import CANCEL_REASONS
 from ..models import OutboxMessage
@@ -36,10 +36,10 @@ def _cancel_args(form) -> dict:
 
 
 def _courier_id(form) -> int:
-    raw = form.get("courier_id", "")
-    if not raw.isdigit():
+    courier_id = ids.parse(form.get("courier_id"))
+    if courier_id is None:
         raise FormError("Choose a courier.")
-    return int(raw)
+    return courier_id
 
 
 NOTHING = "Already so: nothing changed."
@@ -85,11 +85,11 @@ def _acknowledge(order_id, form, actor):
 
 
 def _retry(order_id, form, actor):
-    raw = form.get("message_id", "")
-    message = db.session.get(OutboxMessage, int(raw)) if raw.isdigit() else None
+    message_id = ids.parse(form.get("message_id"))
+    message = db.session.get(OutboxMessage, message_id) if message_id else None
     if message is None or message.order_id != order_id:
         raise FormError("That call is not one of this order's.")
-    outbox.retry(message.id, actor=actor)  # audits, pushes and commits
+    actions.retry_call(message.id, actor=actor)  # audits, pushes and commits
     return "Call queued again."
 
 

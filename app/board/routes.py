@@ -8,9 +8,9 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import clock, labels
+from .. import clock, labels, lifecycle
 from ..extensions import db
-from ..lifecycle import CANCEL_REASONS, COURIER_STATUSES, STATES, TERMINAL, is_delivery
+from ..lifecycle import CANCEL_REASONS, STATES, is_delivery
 from ..models import MenuItem
 from . import cards, queries, search, timeline
 
@@ -25,6 +25,7 @@ bp.add_app_template_global(labels.label, "label")
 bp.add_app_template_global(labels.actor, "actor")
 bp.add_app_template_global(cards.order_url, "order_url")
 bp.add_app_template_global(search.card_text, "search_text")
+bp.add_app_template_global(lifecycle, "rules")  # the templates ask the lifecycle, never repeat it
 bp.add_app_template_filter(search.fold, "fold")
 
 
@@ -97,9 +98,6 @@ def detail_context(order, **extra) -> dict:
         select(MenuItem.merchant_supplied_id, MenuItem.name)
         .where(MenuItem.store_id == order.store_id, MenuItem.merchant_supplied_id.in_(item_ids))).all())
     tz = store_zone(order.store)
-    next_status = None
-    if order.courier_status in COURIER_STATUSES[:-1]:
-        next_status = COURIER_STATUSES[COURIER_STATUSES.index(order.courier_status) + 1]
     return {
         "o": order,
         "p": order.payload,
@@ -110,10 +108,8 @@ def detail_context(order, **extra) -> dict:
         "failed_messages": queries.failed_messages(order.id),
         "couriers": queries.active_couriers(),
         "reasons": CANCEL_REASONS,
-        "courier_statuses": COURIER_STATUSES,
-        "next_status": next_status,
+        "next_statuses": lifecycle.allowed_courier_statuses(order),
         "states": STATES,
-        "terminal": order.state in TERMINAL,
         "delivery": is_delivery(order),
         "is_manager": current_user.can("manager"),
         "error": None,

@@ -30,7 +30,10 @@ RENDER_MARGIN = timedelta(seconds=2)
 
 
 def connect(auth=None):
-    """Refuse anonymous sockets (the session cookie of the page decides)."""
+    """Refuse anonymous sockets (the session cookie of the page decides; app/board/handshake.py
+    already refused the Engine.IO handshake of one without a signed-in session)."""
+    if _sent_by_the_client():
+        return None  # an event the client named "connect": it is connected already
     if not current_user.is_authenticated:
         return False
     join_room(BOARD_ROOM)
@@ -52,7 +55,17 @@ def changed_since(rendered_ms=None) -> bool:
 
 
 def disconnect(reason=None):
+    if _sent_by_the_client():
+        return  # an event the client named "disconnect": it would drop the socket from the sweep
     _sockets(current_app._get_current_object()).discard(request.sid)
+
+
+def _sent_by_the_client() -> bool:
+    """Whether this (dis)connect handler runs for an event the client emitted under that
+    name. python-socketio dispatches a client's event named "connect" or "disconnect" to
+    the same handler as the real (dis)connection; the real one runs while the manager
+    counts the socket as connecting or disconnecting, so not as connected."""
+    return socketio.server.manager.is_connected(request.sid, request.namespace)
 
 
 def sweep(app: Flask | None = None) -> int:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, aliased
 from .. import clock, orders, outbox
 from ..outage import Failures
 from ..extensions import db
-from ..lifecycle import SUBMITTED
+from ..lifecycle import CallGaveUp
 from ..models import Order, OutboxMessage
 from . import policy
 from .client import Client, configured_targets
@@ -357,12 +357,9 @@ class Worker:
             return
         order = orders.get_for_update(message.order_id)
         actor = "onetablet" if message.target == "onetablet" else "customer_app"
-        outbox.audit(order, "call_failed", actor=actor, detail={
+        orders.apply(order, CallGaveUp(kind=message.kind, reason=reason, detail={
             "message_id": message.id, "kind": message.kind, "attempts": message.attempts,
-            "status_code": message.last_status_code, "error": reason})
-        if message.kind == "create_order" and order.state == SUBMITTED:
-            orders.apply(order, lambda lc, o: lc.reject(o, now=clock.now(), reason=reason),
-                         actor="onetablet", event="rejected", payload={"message_id": message.id})
+            "status_code": message.last_status_code, "error": reason}), actor=actor)
 
 
 def _round_started(message: OutboxMessage) -> datetime:

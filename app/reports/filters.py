@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, ids
 from ..extensions import db
 from ..lifecycle import FULFILLMENT_TYPES
 from ..models import Courier, Store
@@ -125,8 +125,8 @@ def parse(args) -> Filters:
     courier = None
     courier_ref = (args.get("courier") or "").strip()
     if courier_ref:
-        valid = courier_ref.isdigit() and len(courier_ref) < 16  # fits any integer column
-        courier = db.session.get(Courier, int(courier_ref)) if valid else None
+        courier_id = ids.parse(courier_ref)
+        courier = db.session.get(Courier, courier_id) if courier_id else None
         if courier is None:
             errors.append(f"Unknown courier “{courier_ref}”.")
 

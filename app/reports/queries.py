@@ -26,6 +26,7 @@ from sqlalchemy import (BigInteger, Column, Integer, MetaData, Table, Text, and_
 
 from ..extensions import db
 from ..lifecycle import DELIVERY_TYPES
+from ..config import time_limits
 from ..models import OVERDUE_EVENTS, Order, OrderEvent
 from .filters import Filters
 
@@ -47,9 +48,9 @@ class Guide:
 
     @classmethod
     def from_config(cls, config) -> "Guide":
-        minutes = lambda name: float(config[f"OVERDUE_{name}_MINUTES"]) * 60  # noqa: E731
-        return cls(minutes("CONFIRMATION"), minutes("PREPARATION"), minutes("PREPARATION_GRACE"),
-                   minutes("COURIER_PICKUP"), minutes("CUSTOMER_PICKUP"), minutes("DELIVERY"))
+        limits = time_limits(config)
+        return cls(*(getattr(limits, name).total_seconds() for name in (
+            "confirmation", "preparation", "preparation_grace", "courier_pickup", "customer_pickup", "delivery")))
 
 
 @dataclass(frozen=True)

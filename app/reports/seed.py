@@ -26,7 +26,7 @@ from .. import clock
 from ..extensions import db
 from ..lifecycle import TimeLimits
 from ..models import Courier, Store
-from ..orders import time_limits
+from ..config import time_limits
 
 STORES = [  # merchant id, name, timezone, share of orders
     ("hist-nyc", "Brooklyn Burgers", "America/New_York", 5),

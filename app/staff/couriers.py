@@ -10,7 +10,7 @@ from flask import Blueprint, abort, request
 from sqlalchemy import select
 
 from ..auth import role_required
-from .. import live
+from .. import ids, live
 from ..extensions import db
 from ..lifecycle import TERMINAL
 from ..models import Courier, Order, Store
@@ -130,7 +130,7 @@ def _saved(message: str, at):
 @role_required("dispatcher")
 def index():
     """The fleet and who is carrying what (`at`: the row to put the focus back on)."""
-    return respond(PAGE, FRAGMENT, **fleet(at=request.args.get("at", type=int)))
+    return respond(PAGE, FRAGMENT, **fleet(at=ids.parse(request.args.get("at"))))
 
 
 @bp.post("")
@@ -144,7 +144,7 @@ def add():
     return _saved(f"Added {values['name']}.", "add")
 
 
-@bp.post("/<int:courier_id>/deactivate")
+@bp.post("/<id:courier_id>/deactivate")
 @role_required("dispatcher")
 def deactivate(courier_id):
     """Take a courier off the fleet; one still carrying orders needs `confirm=yes`."""
@@ -163,7 +163,7 @@ def deactivate(courier_id):
     return _saved(f"Deactivated {courier.name}.{note}", courier.id)
 
 
-@bp.post("/<int:courier_id>/reactivate")
+@bp.post("/<id:courier_id>/reactivate")
 @role_required("dispatcher")
 def reactivate(courier_id):
     """Put a courier back on the fleet."""

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from .. import clock, labels, orders
 from ..auth import role_required
 from ..extensions import db
-from ..lifecycle import Change
+from ..lifecycle import RefundProcessed
 from ..models import Order, Refund, Store
 from . import respond, saved
 
@@ -47,12 +47,7 @@ def process(refund_id: int, *, actor: str) -> Refund:
                                f"{labels.actor(refund.processed_by)} at {refund.processed_at:%Y-%m-%d %H:%M} UTC.")
     refund.status, refund.processed_at, refund.processed_by = "processed", clock.now(), actor
 
-    def record(_lifecycle, order: Order) -> list[Change]:
-        # The state does not move: the audit row only says the money went back.
-        return [Change("refund_processed", order.state, order.state,
-                       detail={"refund": ["pending", "processed"], "amount": refund.amount})]
-
-    orders.apply(order, record, actor=actor, event="refund_processed",
+    orders.apply(order, RefundProcessed(amount=refund.amount), actor=actor,
                  payload={"refund_id": refund.id, "amount": refund.amount})
     return refund
 
@@ -94,7 +89,7 @@ def index():
     return respond(PAGE, FRAGMENT, **queue())
 
 
-@bp.post("/<int:refund_id>/process")
+@bp.post("/<id:refund_id>/process")
 @role_required(ROLE)
 def mark_processed(refund_id):
     """Mark a refund processed: the money went back to the customer."""

@@ -56,7 +56,7 @@ def add():
     return _saved(f"Added {values['role']} {values['username']}.")
 
 
-@bp.post("/<int:user_id>/<any(disable, enable):change>")
+@bp.post("/<id:user_id>/<any(disable, enable):change>")
 @role_required("admin")
 def set_enabled(user_id, change):
     """Disable an account (its sessions stop working) or enable it again."""
@@ -72,7 +72,7 @@ def set_enabled(user_id, change):
     return response
 
 
-@bp.post("/<int:user_id>/role")
+@bp.post("/<id:user_id>/role")
 @role_required("admin")
 def set_role(user_id):
     """Give an account another role (field `role`); its sessions end, to log in again."""
@@ -92,7 +92,7 @@ def set_role(user_id):
     return response
 
 
-@bp.post("/<int:user_id>/password")
+@bp.post("/<id:user_id>/password")
 @role_required("admin")
 def set_password(user_id):
     """Set a new password (field `password`); the account's other sessions end."""

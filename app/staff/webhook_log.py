@@ -10,6 +10,7 @@ from flask import Blueprint, abort, request
 from sqlalchemy import select
 
 from ..auth import role_required
+from .. import ids
 from ..extensions import db
 from ..models import WebhookReceipt
 from . import respond
@@ -60,13 +61,21 @@ def formatted(body: str) -> str | None:
 def index():
     """Every webhook received, newest first, filterable."""
     chosen = filters(request.args)
-    before = request.args.get("before", type=int)
+    before = _before(request.args.get("before"))
     rows, older = page(chosen, before)
     return respond("webhooks/index.html", "webhooks/_log.html", rows=rows, chosen=chosen, before=before,
                    older=older, verdicts=VERDICTS, kinds=KINDS, page_size=PAGE_SIZE)
 
 
-@bp.get("/<int:receipt_id>")
+def _before(raw: str | None) -> int | None:
+    """The keyset of an older page: an id, or absent. Anything else is a broken link."""
+    before = ids.parse(raw)
+    if raw is not None and before is None:
+        abort(400, description="“before” is the id of a webhook in the log.")
+    return before
+
+
+@bp.get("/<id:receipt_id>")
 @role_required("dispatcher")
 def show(receipt_id):
     """One webhook's headers and raw body (an htmx fragment, or a page of its own)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask import current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
@@ -20,6 +20,7 @@ from .. import clock, orders, stores
 from ..bodies import loads, raw_body
 from ..errors import CODES
 from ..extensions import db
+from ..lifecycle import Cancel, Command, Confirm, Ready, Reject
 from ..models import DedupeKey, WebhookReceipt
 from ..validation import describe, has_nul, storable
 from . import CANCELLATION_PATH, READY_PATH, bp, schemas
@@ -178,7 +179,7 @@ def _unread(kind: str, refs: dict) -> Received:
     return received
 
 
-def _order_event(received: Received, action, event: str):
+def _order_event(received: Received, command: Command):
     order = orders.get_for_update(received.order_id)
     if order is None:
         raise Refusal(404, "unknown_order", f"no order with id {received.order_id!r}")
@@ -189,7 +190,7 @@ def _order_event(received: Received, action, event: str):
         # The same answer as the first delivery got, as an error body: it was not applied.
         return _answer(received, first.status_code, "duplicate", "duplicate",
                        f"already received, and refused then ({first.status_code}): not applied")
-    outcome = orders.apply(order, action, actor=ACTOR, event=event, payload=received.data)
+    outcome = orders.apply(order, command, actor=ACTOR, payload=received.data)
     if outcome.refused:
         return _answer(received, 409, "refused", "forbidden", outcome.refused)
     if not outcome.changed:
@@ -210,16 +211,10 @@ def order_confirmation(order_id):
 
     def apply(received, body: schemas.OrderConfirmation):
         if body.order_status == "success":
-            prep_time = body.prep_time
-            if isinstance(prep_time, int):
-                prep_time = received.sent_at + timedelta(minutes=prep_time)
-            action = lambda lc, o: lc.confirm(  # noqa: E731
-                o, now=clock.now(), merchant_supplied_id=body.merchant_supplied_id, prep_time=prep_time,
-                sent_at=received.sent_at)
-            return _order_event(received, action, "confirmed")
-        action = lambda lc, o: lc.reject(  # noqa: E731
-            o, now=clock.now(), merchant_supplied_id=body.merchant_supplied_id, reason=body.failure_reason)
-        return _order_event(received, action, "rejected")
+            return _order_event(received, Confirm(merchant_supplied_id=body.merchant_supplied_id,
+                                                  prep_time=body.prep_time, sent_at=received.sent_at))
+        return _order_event(received, Reject(merchant_supplied_id=body.merchant_supplied_id,
+                                             reason=body.failure_reason))
 
     return _handle("order_confirmation", schemas.OrderConfirmation, apply, order_id=order_id)
 
@@ -229,8 +224,7 @@ def order_ready(order_id):
     """Restaurant marked the order ready."""
 
     def apply(received, body: schemas.OrderReady):
-        action = lambda lc, o: lc.ready(o, now=clock.now(), merchant_supplied_id=body.merchant_supplied_id)  # noqa: E731
-        return _order_event(received, action, "ready")
+        return _order_event(received, Ready(merchant_supplied_id=body.merchant_supplied_id))
 
     return _handle("order_ready", schemas.OrderReady, apply, order_id=order_id)
 
@@ -240,9 +234,7 @@ def order_cancellation(order_id):
     """Restaurant cancelled the order."""
 
     def apply(received, body: schemas.OrderCancellation):
-        action = lambda lc, o: lc.cancel(  # noqa: E731
-            o, now=clock.now(), reason=body.cancel_reason, details=body.cancel_details, by=ACTOR)
-        return _order_event(received, action, "cancelled")
+        return _order_event(received, Cancel(reason=body.cancel_reason, details=body.cancel_details, by=ACTOR))
 
     return _handle("order_cancellation", schemas.OrderCancellation, apply, order_id=order_id)
 

@@ -41,3 +41,30 @@ def test_healthz_answers_503_when_the_database_accepts_but_never_answers(monkeyp
         assert answers[0].status_code == 503 and "error" in answers[0].get_json()["checks"]["database"]
     finally:
         silent.close()
+
+
+def _heartbeat(app):
+    from app import heartbeat
+
+    with app.app_context():
+        heartbeat.beat(heartbeat.OVERDUE)
+
+
+def test_healthz_tells_a_stranger_the_status_but_not_which_host_and_process(app, client):
+    import os
+    import socket
+
+    _heartbeat(app)
+    answer = client.get("/healthz")
+    body = answer.get_json()
+    assert answer.status_code == 200 and body["status"] == "ok" and body["checks"]["database"] == "ok"
+    assert "by" not in body["scheduler"]
+    assert f"{socket.gethostname()}:{os.getpid()}" not in answer.get_data(as_text=True)
+
+
+def test_healthz_tells_logged_in_staff_which_process_ran_the_tick(app, auth, client):
+    import os
+
+    _heartbeat(app)
+    auth.login()
+    assert client.get("/healthz").get_json()["scheduler"]["by"].endswith(f":{os.getpid()}")

@@ -33,13 +33,13 @@ def test_a_committed_change_is_pushed_with_its_card_before_the_change_returns(ap
 
 def test_a_rolled_back_change_is_never_pushed(app, submitted, pushed):
     from app import orders
+    from app.lifecycle import Cancel
 
     live.drain(app)
     pushed.clear()
     with app.app_context():
         order = orders.get_for_update(submitted)
-        orders.apply(order, lambda lc, o: lc.cancel(o, now=o.created_at, reason="OTHER", by="staff:dana"),
-                     actor="staff:dana", event="cancel")
+        orders.apply(order, Cancel(reason="OTHER", by="staff:dana"), actor="staff:dana")
         db.session.rollback()
     assert live.drain(app)
     assert orders_pushed(pushed, submitted) == []

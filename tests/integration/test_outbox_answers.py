@@ -119,16 +119,16 @@ def test_an_answer_passline_fails_to_handle_still_counts_as_an_attempt_and_gives
 
 def test_when_even_giving_up_fails_the_message_is_still_marked_failed(
         app, api, menu, onetablet, outbox_worker, frozen_clock, monkeypatch):
-    from app import outbox
+    from app import orders
     from app.onetablet import policy
 
     def broken(*args, **kwargs):
         raise RuntimeError("broken")
 
     monkeypatch.setattr(policy, "judge", broken)
-    monkeypatch.setattr(outbox, "audit", broken)  # the give-up path's audit row
     app.config["OUTBOX_MAX_ATTEMPTS"] = 1
     place(api)
+    monkeypatch.setattr(orders, "apply", broken)  # the give-up path's audit row
     onetablet.start()
     assert outbox_worker.drain() == 1
     [message] = messages(app)

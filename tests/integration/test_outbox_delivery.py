@@ -186,7 +186,7 @@ def test_a_failed_call_retried_by_hand_goes_out_again_and_is_audited(
     assert api.order(order_id)["failed_calls"][0]["last_status_code"] == 400
 
     with app.app_context():
-        outbox.retry(failed.id, actor="staff:dana")
+        actions.retry_call(failed.id, actor="staff:dana")
     assert api.order(order_id)["failed_calls"] == []
     assert outbox_worker.drain() == 1
     assert messages(app, kind="delivery_status")[0].status == "sent"
@@ -220,7 +220,7 @@ def test_an_order_onetablet_refused_gets_a_new_key_by_hand_so_onetablet_does_not
     with app.app_context():
         actions.override(order_id, to_state="submitted", reason="store is live on OneTablet now",
                          actor="staff:manager")
-        outbox.retry(refused.id, actor="staff:manager")
+        actions.retry_call(refused.id, actor="staff:manager")
     assert outbox_worker.drain() == 1
     [sent] = messages(app)
     assert (sent.status, sent.last_status_code) == ("sent", 201)
@@ -253,7 +253,7 @@ def test_a_call_that_ran_out_of_retries_keeps_its_key_by_hand_as_onetablet_may_h
     if failure == "down":
         onetablet.start()
     with app.app_context():
-        outbox.retry(failed.id, actor="staff:dana")
+        actions.retry_call(failed.id, actor="staff:dana")
     assert outbox_worker.drain() == 1
     [sent] = messages(app, kind="delivery_status")
     assert (sent.status, sent.idempotency_key) == ("sent", failed.idempotency_key)
@@ -272,12 +272,12 @@ def test_a_refused_order_is_not_resent_by_hand_while_it_is_rejected(
     [failed] = messages(app)
     with app.app_context():
         with pytest.raises(actions.ActionError, match="override it back to submitted"):
-            outbox.retry(failed.id, actor="staff:dana")
+            actions.retry_call(failed.id, actor="staff:dana")
         with pytest.raises(actions.ActionError, match="only a failed call"):
             message = messages(app)[0]
             db.session.execute(OutboxMessage.__table__.update().values(status="sent"))
             db.session.commit()
-            outbox.retry(message.id, actor="staff:dana")
+            actions.retry_call(message.id, actor="staff:dana")
 
 
 def test_later_calls_of_an_order_onetablet_never_took_are_failed_not_sent(

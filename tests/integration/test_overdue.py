@@ -203,19 +203,19 @@ def test_one_tick_flags_every_due_order_in_batches_and_chunks(app, api, steps, f
 def test_an_order_that_cannot_be_flagged_does_not_hold_back_the_others(app, api, steps, frozen_clock,
                                                                         monkeypatch, caplog):
     broken, *others = [steps.submitted() for _ in range(3)]
-    check = Lifecycle.check_overdue
+    check = Lifecycle._check_overdue
 
-    def check_or_fail(self, order, *, now):
+    def check_or_fail(self, order, command, now):
         if order.id == broken:
             raise RuntimeError("cannot flag this one")
-        return check(self, order, now=now)
+        return check(self, order, command, now)
 
-    monkeypatch.setattr(Lifecycle, "check_overdue", check_or_fail)
+    monkeypatch.setattr(Lifecycle, "_check_overdue", check_or_fail)
     assert tick(app, frozen_clock, minutes=6) == 2
     assert [len(flags(api, order_id)) for order_id in others] == [1, 1]
     assert f"order {broken} could not be flagged" in caplog.text
 
-    monkeypatch.setattr(Lifecycle, "check_overdue", check)  # fixed: the next tick catches up
+    monkeypatch.setattr(Lifecycle, "_check_overdue", check)  # fixed: the next tick catches up
     assert tick(app, frozen_clock, seconds=15) == 1
     assert flags(api, broken)[0]["detail"]["late_by_seconds"] == 75
 

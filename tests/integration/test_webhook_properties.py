@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.lifecycle import Forbidden, Lifecycle
+from app.lifecycle import Cancel, Confirm, Forbidden, Lifecycle, Ready, Submit
 from tests.helpers import order_body
 from tests.unit.test_lifecycle import FakeOrder
 
@@ -17,12 +17,12 @@ _ids = itertools.count()
 
 def expected_audit(first_arrivals):
     lc, order, now = Lifecycle(), FakeOrder(), datetime.now(timezone.utc)
-    rows = [(c.event, c.from_state, c.to_state, c.implied, False) for c in lc.submit(order, now=now)]
+    rows = [(c.event, c.from_state, c.to_state, c.implied, False) for c in lc.handle(order, Submit(), now=now)]
     for event in first_arrivals:
         try:
-            changes = {"confirm": lambda: lc.confirm(order, now=now, merchant_supplied_id="R"),
-                       "ready": lambda: lc.ready(order, now=now, merchant_supplied_id="R"),
-                       "cancel": lambda: lc.cancel(order, now=now, reason="KITCHEN_BUSY", by="onetablet")}[event]()
+            changes = {"confirm": lambda: lc.handle(order, Confirm(merchant_supplied_id="R"), now=now),
+                       "ready": lambda: lc.handle(order, Ready(merchant_supplied_id="R"), now=now),
+                       "cancel": lambda: lc.handle(order, Cancel(reason="KITCHEN_BUSY", by="onetablet"), now=now)}[event]()
         except Forbidden:
             rows.append(({"confirm": "confirmed", "ready": "ready", "cancel": "cancelled"}[event],
                          order.state, order.state, False, True))
