@@ -14,7 +14,7 @@ from app import refusals
 from app.extensions import db
 from app.models import Order, Store, WebhookReceipt
 from app.validation import MAX_DEPTH
-from tests.conftest import PLATFORM_KEY, order_body, signed_headers
+from tests.conftest import PLATFORM_KEY, nested_json, order_body, signed_headers, webhook_faults
 
 MIB = 1024 * 1024
 # What a refused record may hold at most: a truncated path, ids, a few cut headers, a detail.
@@ -157,19 +157,13 @@ def test_the_api_logs_a_flood_of_wrong_keys_once_a_second(client, menu, caplog, 
 
 # --- 8. deep JSON is a 4xx -------------------------------------------------------------
 
-def nested(depth: int, kind: str = "dict") -> bytes:
-    """{"x":{"x":…1…}} or [[…1…]], `depth` containers deep, built as text (not recursion)."""
-    opening, closing = ('{"x":', "}") if kind == "dict" else ("[", "]")
-    return (opening * depth + "1" + closing * depth).encode()
-
-
 DEPTHS = [MAX_DEPTH + 1, 325, 600, 980, 2_000, 100_000]
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
 def test_deeply_nested_webhooks_are_4xx_and_change_nothing(app, client, api, submitted, depth):
-    inner = nested(depth).decode()
-    for path, raw in [(f"/onetablet/orders/{submitted}", nested(depth)),
+    inner = nested_json(depth).decode()
+    for path, raw in [(f"/onetablet/orders/{submitted}", nested_json(depth)),
                       (f"/onetablet/orders/{submitted}",
                        f'{{"merchant_supplied_id": "R", "order_status": "success", "deep": {inner}}}'.encode()),
                       ("/onetablet/stores/store-1/menu", f'{{"categories": {inner}}}'.encode())]:
@@ -178,15 +172,13 @@ def test_deeply_nested_webhooks_are_4xx_and_change_nothing(app, client, api, sub
         assert response.status_code in (400, 422), (depth, response.status_code, response.get_data()[:200])
         assert response.get_json()["error"] in ("not_json", "invalid_payload")
     assert api.order(submitted)["state"] == "submitted"
-    with app.app_context():
-        assert db.session.execute(select(func.count()).select_from(WebhookReceipt)
-                                  .where(WebhookReceipt.status_code >= 500)).scalar_one() == 0
+    assert webhook_faults(app) == 0
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
 def test_a_deeply_nested_order_is_4xx_and_stores_nothing(app, api, client, menu, depth):
     body = json.dumps(order_body("deep")).encode()
-    for raw in (nested(depth, "list"), body[:-1] + b', "extras": ' + nested(depth) + b"}"):
+    for raw in (nested_json(depth, "array"), body[:-1] + b', "extras": ' + nested_json(depth) + b"}"):
         response = client.post("/api/orders", data=raw, headers=api.headers)
         assert response.status_code in (400, 422), (depth, response.status_code)
         assert response.get_json()["error"] in ("not_json", "invalid_order")
@@ -194,10 +186,14 @@ def test_a_deeply_nested_order_is_4xx_and_stores_nothing(app, api, client, menu,
         assert db.session.execute(select(func.count()).select_from(Order)).scalar_one() == 0
 
 
-def test_an_order_nested_to_the_limit_is_accepted_and_kept_whole(api, menu):
-    deep = json.loads(nested(MAX_DEPTH - 1))  # inside the order object: MAX_DEPTH levels in all
+def test_an_order_nested_to_the_limit_is_accepted_and_kept_whole(app, api, menu):
+    deep = json.loads(nested_json(MAX_DEPTH - 1))  # inside the order object: MAX_DEPTH levels in all
     response = api.create(order_body("deep-ok", extras=deep))
     assert response.status_code == 201, response.get_json()
+    with app.app_context():
+        assert db.session.get(Order, "deep-ok").payload["extras"] == deep
+    one_more = api.create(order_body("deep-no", extras={"x": deep}))
+    assert one_more.status_code == 422 and f"nested deeper than {MAX_DEPTH}" in one_more.get_json()["detail"]
 
 
 def test_lone_surrogates_are_refused_not_a_database_error(app, api, hook, submitted):
