@@ -63,7 +63,7 @@ def test_a_flood_of_refused_webhooks_keeps_one_record_a_second_saying_how_many_w
     for _ in range(30):
         assert client.patch(f"/onetablet/orders/{submitted}", data=b"{}").status_code == 401
     frozen_clock.advance(seconds=1)
-    assert client.patch(f"/onetablet/stores/store-1/status", data=b"{}").status_code == 401
+    assert client.patch("/onetablet/stores/store-1/status", data=b"{}").status_code == 401
     with app.app_context():
         refused = db.session.execute(select(WebhookReceipt).where(WebhookReceipt.body.is_(None))
                                      .order_by(WebhookReceipt.id)).scalars().all()
