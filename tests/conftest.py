@@ -455,3 +455,21 @@ def courier(app):
         db.session.add(mike)
         db.session.commit()
         return mike.id
+
+
+def nested_json(depth: int, kind: str = "object", inner: bytes = b"1") -> bytes:
+    """`inner` inside `depth` JSON objects ({"x":…}) or arrays, built as text: json.dumps
+    would recurse, and give up near 1000 levels."""
+    opening, closing = (b'{"x":', b"}") if kind == "object" else (b"[", b"]")
+    return opening * depth + inner + closing * depth
+
+
+def webhook_faults(app) -> int:
+    """How many webhooks the log holds as a fault of ours (a 5xx)."""
+    from sqlalchemy import func, select
+
+    from app.models import WebhookReceipt
+
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(WebhookReceipt)
+                                  .where(WebhookReceipt.status_code >= 500)).scalar_one()

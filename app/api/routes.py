@@ -9,12 +9,12 @@ from flask import current_app, jsonify, request, url_for
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock, orders, stores
-from ..bodies import loads, raw_body
+from .. import clock, orders, refusals, stores
+from ..bodies import BadBody, json_object, raw_body
 from ..extensions import csrf, db
 from ..lifecycle import Submit
 from ..models import Order
-from ..validation import describe, has_nul, problems
+from ..validation import describe, problems, unstorable
 from . import bp
 from .openapi import document
 from .schemas import NewOrder
@@ -48,9 +48,13 @@ def _authenticate():
         raise ApiError(503, "not_configured", "PLATFORM_API_KEY is not set on this server")
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
-        # Logged (never the key sent): a rotated key the customer app lacks shows here first.
-        current_app.logger.warning("api: %s %s refused: %s", request.method, request.path,
-                                   "no bearer key" if scheme.lower() != "bearer" else "wrong PLATFORM_API_KEY")
+        # Refused before a byte of the body is read, and nothing is kept. Logged (never the
+        # key sent; at most once a second): a rotated key the customer app lacks shows here first.
+        passed_over = refusals.throttle("api").take(clock.now().timestamp())
+        if passed_over is not None:
+            why = "no bearer key" if scheme.lower() != "bearer" else "wrong PLATFORM_API_KEY"
+            current_app.logger.warning("api: %s %s refused: %s%s", request.method, refusals.short(request.path),
+                                       why, refusals.passed_over_note(passed_over))
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <PLATFORM_API_KEY>")
     return None
 
@@ -88,7 +92,7 @@ def create_order():
 @bp.get("/orders/<order_id:order_id>")
 def get_order(order_id):
     """The order, its state, courier, overdue flag, failed calls and timeline."""
-    order = None if has_nul(order_id) else db.session.get(Order, order_id)
+    order = None if unstorable(order_id) else db.session.get(Order, order_id)
     if order is None:
         raise ApiError(404, "unknown_order", f"no order with id {order_id!r}")
     return jsonify(orders.to_json(order, timeline=True))
@@ -102,15 +106,12 @@ def openapi():
 
 def _json_body():
     try:
-        data = loads(raw_body())
-    except (ValueError, RecursionError) as error:
-        raise ApiError(400, "not_json", f"the body is not valid JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise ApiError(422, "invalid_order", "the body must be a JSON object",
-                       [{"field": "(body)", "message": "must be an object"}])
-    if has_nul(data):  # PostgreSQL text cannot hold it
-        raise ApiError(422, "invalid_order", "text must not contain NUL characters (\\u0000)")
-    return data
+        return json_object(raw_body())
+    except BadBody as error:
+        if error.status == 400:
+            raise ApiError(400, "not_json", error.detail) from None
+        field, _, message = error.detail.partition(": ")
+        raise ApiError(422, "invalid_order", error.detail, [{"field": field, "message": message}]) from None
 
 
 def _repeat(existing: Order, digest: str):
@@ -142,7 +143,9 @@ def _orderable_store(new: NewOrder):
         if not known.is_available:
             raise ApiError(409, "item_unavailable", f"{field}: {known.name or item.merchant_supplied_id!r} is 86'd",
                            [{"field": field, "message": "item is unavailable (86'd)"}])
-    if new.store.timezone and new.store.timezone != store.timezone and _valid_timezone(new.store.timezone):
+    # The order may fill in a time zone Passline does not know yet, never overwrite one:
+    # an admin's choice outlives whatever the customer app says.
+    if not store.timezone_set and new.store.timezone and _valid_timezone(new.store.timezone):
         store.timezone = new.store.timezone
     return store
 
