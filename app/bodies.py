@@ -8,6 +8,8 @@ import math
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .validation import unstorable
+
 
 def raw_body() -> bytes:
     """The body, or RequestEntityTooLarge. A body sent chunked (no Content-Length) is read up
@@ -20,6 +22,29 @@ def raw_body() -> bytes:
         if request.environ["wsgi.input"].read(1):
             raise RequestEntityTooLarge()
     return raw
+
+
+class BadBody(ValueError):
+    """A body that is no JSON object Passline can keep: 400 (not JSON) or 422."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+def json_object(raw: bytes) -> dict:
+    """The body as a JSON object that is safe to walk and to store, or BadBody. Python's
+    parser gives up (RecursionError) near 1000 levels: still a 400, never a 500."""
+    try:
+        data = loads(raw)
+    except (ValueError, RecursionError) as error:
+        raise BadBody(400, f"the body is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise BadBody(422, "(body): must be a JSON object")
+    problem = unstorable(data)
+    if problem:
+        raise BadBody(422, f"(body): {problem}")
+    return data
 
 
 def loads(raw: bytes):

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.ext.associationproxy import association_proxy
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from . import clock
 from .db import UTCDateTime
@@ -33,6 +33,9 @@ class Store(db.Model):
     merchant_supplied_id: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str] = mapped_column(String(255), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    # False while `timezone` is the default guess: an order's store.timezone may fill it in
+    # then, never once an admin, the demo or an earlier order has set it (see below).
+    timezone_set: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     pause_reason: Mapped[Optional[str]] = mapped_column(Text)
     resume_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -45,6 +48,12 @@ class Store(db.Model):
     items: Mapped[list[MenuItem]] = relationship(
         back_populates="store", cascade="all, delete-orphan", order_by="MenuItem.position"
     )
+
+    @validates("timezone")
+    def _timezone_is_set(self, _key, value):
+        """Whoever names a time zone sets it; a store created without one keeps the guess."""
+        self.timezone_set = True
+        return value
 
 
 class MenuItem(db.Model):
@@ -227,7 +236,12 @@ class WebhookReceipt(db.Model):
     order_id: Mapped[Optional[str]] = mapped_column(String(255))
     store_ref: Mapped[Optional[str]] = mapped_column(String(255))
     headers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    body: Mapped[str] = mapped_column(Text)  # as received (undecodable bytes escaped)
+    # As received (undecodable bytes escaped); None when not kept: the request failed
+    # authentication, and anyone can send those (app/refusals.py).
+    body: Mapped[Optional[str]] = mapped_column(Text)
+    body_size: Mapped[Optional[int]] = mapped_column(Integer)  # bytes read, or declared when not read
+    # Set on a refused unauthenticated request only: its place in the ring that bounds them.
+    refused_slot: Mapped[Optional[int]] = mapped_column(Integer, unique=True)
     verdict: Mapped[str] = mapped_column(String(20))  # applied | duplicate | refused | failed (ours: a 500)
     status_code: Mapped[int] = mapped_column(Integer)
     error: Mapped[Optional[str]] = mapped_column(String(64))

@@ -8,7 +8,9 @@
 - Webhook receipts (the /webhooks log: what OneTablet told us, raw), after
   RECEIPTS_KEEP_DAYS, only when it is set: 0, the default, keeps them all. They are the
   record an operator reads in a dispute, so deleting them is the operator's choice. The
-  orders' own audit trail is never pruned.
+  orders' own audit trail is never pruned. Refused unauthenticated requests need no job
+  here: they keep no body and live in a ring of one per second of the hour, bounded at
+  every insert (app/refusals.py), where an hourly job would leave an attacker an hour.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Turning pydantic's errors into answers a person can act on."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -36,16 +37,36 @@ def describe(error: ValidationError) -> str:
     return "; ".join(f"{p['field']}: {p['message']}" for p in problems(error))
 
 
-def has_nul(value) -> bool:
-    """True when a string anywhere in `value` (keys included) holds U+0000, which
-    PostgreSQL cannot store in text: such input is refused, not a database error."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
+# How deep a JSON body may nest. The guide's deepest body (order > categories > items >
+# options > their values) is under 10 levels; 64 leaves the platform room for its own
+# extras, and keeps everything that walks a body (json.dumps for the dedupe key, pydantic,
+# the database driver) far inside Python's 1000-frame recursion limit, even on a thread
+# whose stack is already deep. Past it a body is not an order but an attack.
+MAX_DEPTH = 64
+NUL_REFUSED = "text must not contain NUL characters (\\u0000)"
+SURROGATE_REFUSED = "text must be valid Unicode: a lone surrogate (\\ud800-\\udfff) is not a character"
+DEPTH_REFUSED = f"nested deeper than {MAX_DEPTH} levels"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unstorable(value) -> str | None:
+    """Why parsed JSON cannot be kept, or None: nested past MAX_DEPTH, or a string (keys
+    included) holding U+0000, which PostgreSQL text refuses, or a lone surrogate, which has
+    no UTF-8. Walked with a stack, not recursion: the depth is the sender's choice."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return NUL_REFUSED
+            if _SURROGATE.search(item):
+                return SURROGATE_REFUSED
+        elif isinstance(item, (dict, list)):
+            if depth >= MAX_DEPTH:
+                return DEPTH_REFUSED
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (str, dict, list)))
+    return None
 
 
 def storable(text):

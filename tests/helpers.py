@@ -13,6 +13,7 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -252,3 +253,19 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def nested_json(depth: int, kind: str = "object", inner: bytes = b"1") -> bytes:
+    """`inner` inside `depth` JSON objects ({"x":…}) or arrays, built as text: json.dumps
+    would recurse, and give up near 1000 levels."""
+    opening, closing = (b'{"x":', b"}") if kind == "object" else (b"[", b"]")
+    return opening * depth + inner + closing * depth
+
+
+def webhook_faults(app) -> int:
+    """How many webhooks the log holds as a fault of ours (a 5xx)."""
+    from app.models import WebhookReceipt
+
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(WebhookReceipt)
+                                  .where(WebhookReceipt.status_code >= 500)).scalar_one()

@@ -47,8 +47,10 @@ def page(chosen: dict[str, str], before: int | None) -> tuple[list[WebhookReceip
     return rows[:PAGE_SIZE], older
 
 
-def formatted(body: str) -> str | None:
+def formatted(body: str | None) -> str | None:
     """The body as indented JSON, when it is JSON and the indentation helps a reader."""
+    if body is None:  # not kept: the request failed authentication
+        return None
     try:
         pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
     except (ValueError, RecursionError):

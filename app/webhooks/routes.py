@@ -1,6 +1,8 @@
 """Receive a webhook: verify, parse, validate, dedupe, apply through the lifecycle, answer.
 
-Every webhook, whatever its fate, is kept raw in `webhook_receipts` with its verdict.
+Every authenticated webhook, whatever its fate, is kept raw in `webhook_receipts` with its
+verdict; one that fails authentication leaves a small record without its body, and only
+so many of those (app/refusals.py).
 Duplicates are caught by inserting their keys into `dedupe_keys` (primary key): one key
 for the `webhook-id` (stable across OneTablet's retries) and, for order events, one for
 the content (the same event re-sent under a new id)."""
@@ -14,17 +16,17 @@ from flask import current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import clock, orders, stores
-from ..bodies import loads, raw_body
+from .. import clock, orders, refusals, stores
+from ..bodies import BadBody, json_object, raw_body
 from ..errors import CODES
 from ..extensions import db
 from ..lifecycle import Cancel, Command, Confirm, Ready, Reject
 from ..models import DedupeKey, WebhookReceipt
-from ..validation import describe, has_nul, storable
-from . import CANCELLATION_PATH, READY_PATH, bp, schemas
-from .signature import BadSignature, verify
+from ..validation import describe, storable, unstorable
+from . import CANCELLATION_PATH, READY_PATH, bp, schemas, signature
 
 ACTOR = "onetablet"
 TOO_LARGE = CODES[413]
@@ -44,35 +46,37 @@ class Received:
     def __init__(self, kind: str, *, order_id=None, store_ref=None):
         self.kind, self.order_id, self.store_ref = kind, order_id, store_ref
         self.webhook_id = request.headers.get("webhook-id")
-        self.data = None
-        try:
-            self.raw = raw_body()
-        except RequestEntityTooLarge:
-            self.raw = b""
-            raise Refusal(413, *TOO_LARGE) from None
-        if has_nul(order_id) or has_nul(store_ref):  # no id can hold U+0000
-            raise Refusal(404, "unknown_order" if order_id else "unknown_store",
-                          f"no {'order' if order_id else 'store'} with id {order_id or store_ref!r}")
+        self.data, self.raw, self.keys = None, None, []
+        self.size = request.content_length  # what it says it holds, until it is read
+        self.authenticated = False
 
-    def parse(self, schema: type[BaseModel]) -> BaseModel:
+    def authenticate(self) -> None:
+        """Everything a stranger can make us do, cheapest first: the headers (no byte of the
+        body read), the declared size (413 unread), then the signature over at most 1 MiB."""
         secret = current_app.config.get("ONETABLET_WEBHOOK_SECRET")
         if not secret:
             raise Refusal(503, "not_configured", "ONETABLET_WEBHOOK_SECRET is not set on this server")
         try:
-            self.webhook_id = verify(secret, self.raw, request.headers)
-        except BadSignature as error:
-            # Logged: a secret rotated on one side only shows here (and in /webhooks) first.
-            current_app.logger.warning("webhook %s on %s refused: signature check failed: %s",
-                                       self.kind, request.path, error)
+            signature.check_headers(request.headers)
+            try:
+                self.raw = raw_body()
+            except RequestEntityTooLarge:
+                raise Refusal(413, *TOO_LARGE) from None
+            self.size = len(self.raw)
+            self.webhook_id = signature.verify(secret, self.raw, request.headers)
+        except signature.BadSignature as error:
             raise Refusal(401, "bad_signature", f"signature check failed: {error}") from None
+        self.authenticated = True
+        if unstorable(self.order_id) or unstorable(self.store_ref):  # no id holds U+0000
+            raise Refusal(404, "unknown_order" if self.order_id else "unknown_store",
+                          f"no {'order' if self.order_id else 'store'} with id {self.order_id or self.store_ref!r}")
+
+    def parse(self, schema: type[BaseModel]) -> BaseModel:
         try:
-            self.data = loads(self.raw)
-        except (ValueError, RecursionError) as error:
-            raise Refusal(400, "not_json", f"the body is not valid JSON: {error}") from None
-        if not isinstance(self.data, dict):
-            raise Refusal(422, "invalid_payload", "(body): must be a JSON object")
-        if has_nul(self.data):  # PostgreSQL text cannot hold it
-            raise Refusal(422, "invalid_payload", "text must not contain NUL characters (\\u0000)")
+            self.data = json_object(self.raw)
+        except BadBody as error:
+            raise Refusal(error.status, "not_json" if error.status == 400 else "invalid_payload",
+                          error.detail) from None
         try:
             return schema.model_validate(self.data)
         except ValidationError as error:
@@ -106,26 +110,40 @@ class Received:
         if len(inserted) == len(keys):
             self.keys = keys
             return None
-        self.keys = []
         if inserted:
             db.session.execute(delete(DedupeKey).where(DedupeKey.key.in_(inserted)))
         return db.session.execute(
             select(DedupeKey).where(DedupeKey.key.in_(keys)).order_by(DedupeKey.created_at)
         ).scalars().first()
 
-    def receipt(self, status: int, verdict: str, error=None, detail=None) -> WebhookReceipt:
-        if status != 200 and getattr(self, "keys", None):  # the keys were inserted as 200
+    def receipt(self, status: int, verdict: str, error=None, detail=None) -> WebhookReceipt | None:
+        if status != 200 and self.keys:  # the keys were inserted as 200
             db.session.execute(update(DedupeKey).where(DedupeKey.key.in_(self.keys)).values(status_code=status))
+        slot = None
+        if not self.authenticated:  # anyone can send these: a small record, and few (app/refusals.py)
+            now = int(clock.now().timestamp())
+            passed_over = refusals.throttle("webhooks").take(now)
+            if passed_over is None:
+                return None
+            detail = (detail or "") + refusals.passed_over_note(passed_over)
+            # Logged: a secret rotated on one side only shows here (and in /webhooks) first.
+            current_app.logger.warning("webhook %s on %s refused (%s): %s", self.kind,
+                                       refusals.short(request.path), status, detail)
+            slot = now % refusals.SLOTS
+            db.session.execute(delete(WebhookReceipt).where(WebhookReceipt.refused_slot == slot))
         # storable(): whatever was sent is kept, even U+0000 that PostgreSQL text refuses.
         receipt = WebhookReceipt(
-            webhook_id=storable((self.webhook_id or "")[:255]) or None,
+            webhook_id=storable(refusals.short(self.webhook_id)) or None,
             method=request.method,
             path=storable(request.path[:1024]),
             kind=self.kind,
             order_id=storable((self.order_id or "")[:255]) or None,
             store_ref=storable((self.store_ref or "")[:255]) or None,
-            headers={k.lower(): storable(v) for k, v in request.headers.items() if k.lower() in _KEPT_HEADERS},
-            body=storable(self.raw.decode("utf-8", "backslashreplace")),
+            headers={k.lower(): storable(refusals.short(v)) for k, v in request.headers.items()
+                     if k.lower() in _KEPT_HEADERS},
+            body=storable(self.raw.decode("utf-8", "backslashreplace")) if self.authenticated else None,
+            body_size=self.size,
+            refused_slot=slot,
             verdict=verdict,
             status_code=status,
             error=error,
@@ -141,7 +159,12 @@ def _digest(*parts: str) -> str:
 
 def _answer(received: Received, status: int, verdict: str, error=None, detail=None):
     received.receipt(status, verdict, error, detail)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        if received.authenticated:
+            raise
+        db.session.rollback()  # another process kept a refusal in this second's slot: enough
     if error:
         return jsonify(error=error, detail=detail), status
     return jsonify(status=verdict, detail=detail), status
@@ -149,34 +172,25 @@ def _answer(received: Received, status: int, verdict: str, error=None, detail=No
 
 def _handle(kind: str, schema, apply, **refs):
     """Run one webhook; `apply(received, body)` does the work and returns the answer."""
-    received = None
+    received = Received(kind, **refs)
     try:
-        received = Received(kind, **refs)
+        received.authenticate()
         body = received.parse(schema)
         return apply(received, body)
     except Refusal as refusal:
         db.session.rollback()
-        return _answer(received or _unread(kind, refs), refusal.status, "refused", refusal.error, refusal.detail)
+        return _answer(received, refusal.status, "refused", refusal.error, refusal.detail)
     except Exception:
         # A fault of ours: the change is rolled back, OneTablet retries (a 5xx), and the
         # webhook is still kept in the log, raw, to be seen and replayed.
         db.session.rollback()
-        current_app.logger.exception("webhook %s on %s failed", kind, request.path)
+        current_app.logger.exception("webhook %s on %s failed", kind, refusals.short(request.path))
         try:
-            return _answer(received or _unread(kind, refs), 500, "failed", "internal_error",
+            return _answer(received, 500, "failed", "internal_error",
                            "an unexpected error; nothing was applied, and it has been logged")
         except Exception:
             db.session.rollback()
             raise  # not even the receipt could be written (the database is down): a plain 500
-
-
-def _unread(kind: str, refs: dict) -> Received:
-    """A Received for a webhook whose body could not be read."""
-    received = Received.__new__(Received)
-    received.kind, received.raw = kind, b""
-    received.webhook_id = request.headers.get("webhook-id")
-    received.order_id, received.store_ref = refs.get("order_id"), refs.get("store_ref")
-    return received
 
 
 def _order_event(received: Received, command: Command):

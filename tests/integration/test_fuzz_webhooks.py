@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.traffic import signed_headers
-from tests.helpers import PLATFORM_KEY, WEBHOOK_SECRET, order_body
+from tests.helpers import PLATFORM_KEY, WEBHOOK_SECRET, nested_json, order_body, webhook_faults
 
 ORDER = "fuzz-order"
 STORE = "store-1"
@@ -85,6 +85,56 @@ def test_any_json_value_is_answered_or_refused_clearly(targets):
             _answers_or_refuses_clearly(send(json.dumps(value).encode()))
 
         check()
+
+
+# Strings an attacker likes: NUL, lone surrogates (json.dumps sends them escaped, \\ud800),
+# control and astral characters, and a markup fragment.
+ODD_TEXT = st.sampled_from(["\x00", "a\x00b", "\ud800", "x\udfff", "\ud83d\ude00", "\u202e", "\x7f", "<b>", ""])
+HOSTILE_LEAF = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                | st.sampled_from([10**30, -10**30, 2**63, -(2**63) - 1, 1e308, -0.0, 5e-324])
+                | st.text(max_size=20) | ODD_TEXT)
+HOSTILE = st.recursive(
+    HOSTILE_LEAF,
+    lambda children: (st.lists(children, max_size=40)
+                      | st.dictionaries(st.text(max_size=10) | ODD_TEXT, children, max_size=8)),
+    max_leaves=80,
+)
+
+
+@st.composite
+def hostile_bodies(draw, valid: dict) -> bytes:
+    """Raw bodies of every shape: a hostile value alone or in a valid body's field, nested up
+    to 1500 deep, or bytes that are not UTF-8, nothing at all, a bare array."""
+    value = draw(HOSTILE)
+    if draw(st.booleans()):
+        value = dict(valid, **{draw(st.sampled_from(sorted(valid))): value})
+    raw = json.dumps(value).encode()
+    shape = draw(st.sampled_from(["as is", "nested", "nested in a field", "not utf-8", "empty", "array"]))
+    if shape == "nested":
+        return nested_json(draw(st.integers(0, 1500)), draw(st.sampled_from(["object", "array"])), raw)
+    if shape == "nested in a field":
+        inner = nested_json(draw(st.integers(0, 1500)), draw(st.sampled_from(["object", "array"])), raw)
+        return json.dumps(valid).encode()[:-1] + b', "deep": ' + inner + b"}"
+    if shape == "not utf-8":
+        return raw[:1] + draw(st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xfe\xff"])) + raw[1:]
+    if shape == "empty":
+        return b""
+    if shape == "array":
+        return b"[" + raw + b"]"
+    return raw
+
+
+def test_any_shape_of_hostile_json_gets_an_answer_never_a_5xx(app, targets):
+    """Signed (or with the right key), so every body reaches the parser and the checks."""
+    for name, (send, valid) in targets.items():
+        @given(raw=hostile_bodies(valid))
+        @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def check(raw):
+            _answers_or_refuses_clearly(send(raw))
+
+        check()
+    assert webhook_faults(app) == 0  # none was a fault of ours, even one answered before the check
 
 
 def test_every_field_with_a_wrong_type_gets_422(targets):

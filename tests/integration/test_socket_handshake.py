@@ -125,8 +125,6 @@ def test_the_cookie_a_logout_leaves_in_the_browser_is_refused(live_server, auth)
     assert refused(polling_handshake(live_server, cookie_of(http)))
 
 
-@pytest.mark.xfail(strict=True, reason="logging out does not yet end the session on the server (SPEC §3.6): "
-                                       "the auth work raises the session version on logout")
 def test_a_session_cookie_copied_before_logout_is_refused_after_it(live_server, auth):
     http = signed_in(live_server, auth)
     copied = cookie_of(http)
