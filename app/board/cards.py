@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 from flask import current_app, has_request_context, render_template, request
 
-from .. import clock
+from ..infra import clock
 from ..extensions import db
-from ..lifecycle import SUBMITTED
+from ..domain.lifecycle import SUBMITTED
 from ..models import Courier, Store
 from .queries import COLUMN_OF_STATE, failed_calls, load_orders
 
@@ -31,7 +31,7 @@ def epoch_ms(value: datetime | None) -> int:
 
 
 def render_card(order, *, failed: int, now: datetime, store=None, courier=None) -> str:
-    return render_template("board/_card.html", o=order, failed=failed, now=now, card_store=store,
+    return render_template("board/_card.html", order=order, failed=failed, now=now, card_store=store,
                            card_courier=courier)
 
 

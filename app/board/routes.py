@@ -8,9 +8,11 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import clock, labels, lifecycle
+from ..infra import clock
+from ..domain import labels, lifecycle
 from ..extensions import db
-from ..lifecycle import CANCEL_REASONS, STATES, is_delivery
+from ..infra.htmx import is_htmx
+from ..domain.lifecycle import CANCEL_REASONS, STATES, is_delivery
 from ..models import MenuItem
 from . import cards, queries, search, timeline
 
@@ -27,11 +29,6 @@ bp.add_app_template_global(cards.order_url, "order_url")
 bp.add_app_template_global(search.card_text, "search_text")
 bp.add_app_template_global(lifecycle, "rules")  # the templates ask the lifecycle, never repeat it
 bp.add_app_template_filter(search.fold, "fold")
-
-
-def is_htmx() -> bool:
-    """An htmx request that wants a fragment (a history restore wants the whole page)."""
-    return request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
 
 
 def respond(body: str, status: int = 200):
@@ -99,8 +96,8 @@ def detail_context(order, **extra) -> dict:
         .where(MenuItem.store_id == order.store_id, MenuItem.merchant_supplied_id.in_(item_ids))).all())
     tz = store_zone(order.store)
     return {
-        "o": order,
-        "p": order.payload,
+        "order": order,
+        "payload": order.payload,
         "names": names,
         "tz": tz,
         "now": clock.now(),
