@@ -1,4 +1,4 @@
-"""Where to go after login: only a path on this site (SPEC §3.6). Browsers forgive a lot
+"""Where to go after login: only a path on this site (contract §3.6). Browsers forgive a lot
 in a Location header ("/\\t/evil.example" and "/\\evil.example" both leave the site, a CR/LF
 splits the header), so anything but a plain on-site path is refused, not repaired."""
 from __future__ import annotations

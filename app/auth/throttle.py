@@ -1,4 +1,4 @@
-"""Password guessing is throttled (SPEC §3.6): wrong passwords are counted per username and
+"""Password guessing is throttled (contract §3.6): wrong passwords are counted per username and
 per client address (Flask-Limiter), and once either count is full the next POST /login is
 refused with 429 and Retry-After before any password is hashed, so guessers can neither
 try many passwords nor make the server spend a scrypt hash on each.
