@@ -14,7 +14,7 @@ import gunicorn.http.wsgi
 
 # gunicorn names itself in every answer's Server header and has no setting to change it;
 # this module constant is what it sends (forked workers inherit it). Say nothing of the
-# software, as the development server does (app/security.py).
+# software, as the development server does (app/infra/security.py).
 gunicorn.http.wsgi.SERVER = "Passline"
 
 bind = os.environ.get("PASSLINE_BIND", "127.0.0.1:8000")

@@ -6,7 +6,7 @@ import os
 
 from flask import Flask
 
-from . import routing
+from .infra import routing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -21,7 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     routing.for_order_ids(app)
 
-    from . import config
+    from .infra import config
 
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
@@ -33,7 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from . import cli, errors, security
+    from . import cli
+    from .infra import errors, security
 
     errors.register(app)
     security.register(app)
@@ -42,8 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import live  # noqa: F401  (session hooks that push committed changes)
-    from .db import configure_engine
+    from .infra import live  # noqa: F401  (session hooks that push committed changes)
+    from .infra.db import configure_engine
     from .extensions import csrf, db, migrate, socketio
 
     db.init_app(app)
@@ -56,7 +57,7 @@ def _init_extensions(app: Flask) -> None:
     socketio.server_options.pop("client_manager", None)
     queue = {}
     if app.config["REDIS_URL"]:
-        from .live import RedisQueue
+        from .infra.live import RedisQueue
 
         queue["client_manager"] = RedisQueue(app.config["REDIS_URL"], channel=_socketio_channel(app.config["REDIS_URL"]))
     socketio.init_app(

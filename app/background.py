@@ -2,7 +2,7 @@
 
 `flask run` and gunicorn workers start them (wsgi.py, gunicorn.conf.py); tests and CLI
 commands do not. PASSLINE_OUTBOX_WORKER / PASSLINE_SCHEDULER = "off" leave a service
-to another process (SPEC §7: exactly one scheduler)."""
+to another process (contract §7: exactly one scheduler)."""
 from __future__ import annotations
 
 import os
@@ -29,9 +29,9 @@ def start(app) -> None:
         return
     _started = True
     if app.config["PASSLINE_OUTBOX_WORKER"] != "off":
-        from .onetablet import worker
+        from .outbox import sender as outbox_sender
 
-        worker.start(app)
+        outbox_sender.start(app)
     if app.config["PASSLINE_SCHEDULER"] != "off":
         from . import jobs
 

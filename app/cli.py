@@ -1,16 +1,10 @@
-"""Command-line tools (SPEC §6), registered on the app: `flask --app wsgi <command>`."""
+"""Command-line tools (contract §6), registered on the app: `flask --app wsgi <command>`.
+Users come from app/auth (`user …`), migrations from Flask-Migrate (`db …`); the developer
+commands (`demo`, `onetablet-sim`, `seed-history`) from devtools/, registered by wsgi.py."""
 
 
 def register(app):
     """Each area adds its commands here."""
     from . import jobs
 
-    app.cli.add_command(jobs.scheduler_command)  # `scheduler`: the jobs alone (SPEC §7)
-    from . import demo
-    from .onetablet import cli as onetablet_cli
-
-    onetablet_cli.register(app)  # `onetablet-sim`: a stand-in for OneTablet
-    demo.register(app)  # `demo`: Passline, the simulator and simulated customers
-    from .reports import seed
-
-    seed.register(app)  # `seed-history`: finished orders for report demos and benchmarks
+    app.cli.add_command(jobs.scheduler_command)  # `scheduler`: the jobs alone (contract §7)

@@ -1,6 +1,6 @@
-"""/healthz: 200 once the database (and Redis, when configured) answers (SPEC §3.4), 503
+"""/healthz: 200 once the database (and Redis, when configured) answers (contract §3.4), 503
 with the reason otherwise. It also says whether the overdue tick has run recently
-(app/heartbeat.py): a late one makes the status "degraded", still 200, since a load
+(app/services/heartbeat.py): a late one makes the status "degraded", still 200, since a load
 balancer that took every process out because the one scheduler died would take the board
 (and its warning to dispatchers) down with it; monitoring alerts on the status.
 Which process ran the tick (host:pid) is shown to logged-in staff only."""
@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify
 from flask_login import current_user
 from sqlalchemy import text
 
-from . import heartbeat
+from .services import heartbeat
 from .extensions import db
 
 bp = Blueprint("health", __name__)

@@ -1,11 +1,11 @@
 """Scheduled jobs (APScheduler) and the `flask --app wsgi scheduler` command.
 
-Exactly one scheduler should run (SPEC §7). `flask run` starts it in its own process
+Exactly one scheduler should run (contract §7). `flask run` starts it in its own process
 (app/background.py); when several processes serve, they run with PASSLINE_SCHEDULER=off
 and one `flask --app wsgi scheduler` process runs the jobs, pushing live updates to the
-boards through the Redis message queue. If two run anyway, app/overdue.py's database
+boards through the Redis message queue. If two run anyway, app/services/overdue.py's database
 locks keep every order flagged once. The outbox worker is not a job here: it runs its
-own thread (app/onetablet/worker.py). README "Background jobs" lists what runs and when.
+own thread (app/outbox/sender.py). README "Background jobs" lists what runs and when.
 """
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import heartbeat, live, overdue, retention
+from .services import heartbeat, overdue, retention
+from .infra import live
 from .extensions import db
-from .outage import Failures
+from .infra.outage import Failures
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ def jobs(app) -> list[Job]:
 
 def run_once(app, job: Job):
     """One run of a job in its own app context (its own session), then its heartbeat
-    (app/heartbeat.py: /healthz and the board see when the overdue tick stops). A failure
-    is rolled back and logged, a run of them once (app/outage.py): the next run tries
+    (app/services/heartbeat.py: /healthz and the board see when the overdue tick stops). A failure
+    is rolled back and logged, a run of them once (app/infra/outage.py): the next run tries
     again, and the scheduler keeps going."""
     failures = _failures(app, job)
     with app.app_context():

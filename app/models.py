@@ -1,7 +1,7 @@
 """SQLAlchemy models: every table Passline keeps.
 
 Money is integer cents. Timestamps are aware UTC (UTCDateTime). Nothing here holds a
-business rule: the order lifecycle lives in app/lifecycle.py.
+business rule: the order lifecycle lives in app/domain/lifecycle.py.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, St
 from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from . import clock
-from .db import UTCDateTime
+from .infra import clock
+from .infra.db import UTCDateTime
 from .extensions import db
 
 
@@ -98,7 +98,7 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(20))  # dispatcher | manager | admin
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # In every session of this account (app/auth): raised by a new password, a new role and
-    # a disable (app/users.py), which ends every session signed in before it, for good.
+    # a disable (app/services/accounts.py), which ends every session signed in before it, for good.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
@@ -155,7 +155,7 @@ class Order(db.Model):
     in_transit_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # entered a terminal state
 
-    # Time limits (SPEC §2), kept by the lifecycle at every transition.
+    # Time limits (contract §2), kept by the lifecycle at every transition.
     deadline_limit: Mapped[Optional[str]] = mapped_column(String(32))
     deadline_started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     deadline_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -237,7 +237,7 @@ class WebhookReceipt(db.Model):
     store_ref: Mapped[Optional[str]] = mapped_column(String(255))
     headers: Mapped[dict[str, Any]] = mapped_column(JSON)
     # As received (undecodable bytes escaped); None when not kept: the request failed
-    # authentication, and anyone can send those (app/refusals.py).
+    # authentication, and anyone can send those (app/infra/refusals.py).
     body: Mapped[Optional[str]] = mapped_column(Text)
     body_size: Mapped[Optional[int]] = mapped_column(Integer)  # bytes read, or declared when not read
     # Set on a refused unauthenticated request only: its place in the ring that bounds them.

@@ -146,14 +146,15 @@ def server_time_rows(app, measured: dict, baseline: list[float], *, label, targe
 
 def run(database_url: str, orders: int = 2000, runs: int = 40) -> list[Row]:
     """Seed `orders` open orders (plus recent finished ones) and time the board pages."""
-    from app import clock, users
+    from app.infra import clock
+    from app.services import accounts
     from app.extensions import db
 
     app = bench_app(database_url)
     with app.app_context():
         db.create_all()
         ids = seed(orders, now=clock.now(), rng=random.Random(4), finished=orders // 5, failed_calls=25)
-        users.create_user("bench-board", role="dispatcher", password="bench-board-pw")
+        accounts.create_user("bench-board", role="dispatcher", password="bench-board-pw")
         db.session.commit()
         db.session.remove()
     client = app.test_client()

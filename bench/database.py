@@ -32,12 +32,13 @@ def fresh(url: str) -> None:
 
 
 def create_staff(url: str, username: str, password: str, role: str = "dispatcher") -> None:
-    from app import create_app, users
+    from app import create_app
+    from app.services import accounts
     from app.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "REDIS_URL": None})
     with app.app_context():
-        users.create_user(username, role=role, password=password)
+        accounts.create_user(username, role=role, password=password)
         db.session.commit()
         db.session.remove()
         db.engine.dispose()

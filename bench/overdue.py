@@ -1,4 +1,4 @@
-"""Benchmark: one overdue tick (app/overdue.py) with 100,000 open orders, none due and 1% due.
+"""Benchmark: one overdue tick (app/services/overdue.py) with 100,000 open orders, none due and 1% due.
 
     .venv/bin/python -m bench.overdue [DATABASE_URL ...]
 
@@ -130,7 +130,8 @@ def _ms(fn, repeat: int) -> float:
 
 
 def _measure(app, backend: str, n: int, now: datetime) -> list[dict]:
-    from app import live, overdue
+    from app.infra import live
+    from app.services import overdue
     from app.extensions import db
 
     def in_context(fn):

@@ -48,7 +48,8 @@ def _seed_refunds() -> int:
 
 
 def run(database_url: str, orders: int = 2000, receipts: int = 100_000, runs: int = 30) -> list[Row]:
-    from app import clock, users
+    from app.infra import clock
+    from app.services import accounts
     from app.extensions import db
 
     app = bench_app(database_url)
@@ -58,7 +59,7 @@ def run(database_url: str, orders: int = 2000, receipts: int = 100_000, runs: in
         ids = seed(orders, now=clock.now(), rng=rng, finished=orders // 2)
         refunds = _seed_refunds()
         _seed_log(ids, receipts, clock.now(), rng)
-        users.create_user("bench-pages", role="admin", password="bench-pages-pw")
+        accounts.create_user("bench-pages", role="admin", password="bench-pages-pw")
         db.session.commit()
         db.session.remove()
     client = app.test_client()

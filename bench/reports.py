@@ -8,7 +8,7 @@ Standalone it runs on a fresh SQLite file and on PostgreSQL (BENCH_DATABASE_URL 
 `reports_bench` database, created when missing): the database given is wiped.
 `make bench` imports `run(database_url, orders=...)`.
 
-Targets (SPEC §5, issue 6): under 1 s on PostgreSQL, under 3 s on SQLite.
+Targets (contract §5, issue 6): under 1 s on PostgreSQL, under 3 s on SQLite.
 """
 from __future__ import annotations
 
@@ -71,10 +71,10 @@ def _baseline(app, args: dict) -> int:
 
 def run(database_url: str, orders: int = 1_000_000, days: int = 365) -> list[dict]:
     """Seed `orders` finished orders over `days` days and time the 30-day report."""
-    from app import clock
+    from app.infra import clock
     from app.extensions import db
     from app.models import Order
-    from app.reports.seed import seed_history
+    from devtools.seed_history import seed_history
 
     app = _app(database_url)
     with app.app_context():

@@ -24,7 +24,7 @@ def free_port() -> int:
 
 def passline_env(database_url: str, *, redis_url: Optional[str], webhook_secret: str,
                  platform_key: str, **extra: str) -> dict:
-    """The environment of a production-style Passline process (SPEC §4)."""
+    """The environment of a production-style Passline process (contract §4)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OVERDUE_", "PASSLINE_", "GUNICORN"))}
     env.update(
         # Not PASSLINE_ENV=production: its Secure cookies need the TLS that nginx adds, and

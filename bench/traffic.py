@@ -9,7 +9,7 @@ import json
 import time
 import uuid
 
-from app.webhooks.signature import new_secret
+from app.infra.signing import new_secret
 
 from . import load
 from .load import Request

@@ -116,7 +116,7 @@ def run_migrations_online():
 
 
 def _pragma(connection, pragma):
-    """A SQLite PRAGMA outside any transaction (app/db.py begins each one itself)."""
+    """A SQLite PRAGMA outside any transaction (app/infra/db.py begins each one itself)."""
     cursor = connection.connection.driver_connection.cursor()
     try:
         return cursor.execute("PRAGMA " + pragma).fetchall()

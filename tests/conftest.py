@@ -77,7 +77,7 @@ def app(_database, app_config):
 
     throttle.reset(app)  # wrong passwords of earlier tests (in Redis) do not count against this one
     yield app
-    from app import live
+    from app.infra import live
 
     live.drain(app)  # pushes still on their way read the database this test leaves
     with app.app_context():
@@ -92,6 +92,10 @@ def client(app):
 
 @pytest.fixture
 def runner(app):
+    """`flask --app wsgi …` as wsgi.py builds it: the app's commands and the developer ones."""
+    import devtools
+
+    devtools.register(app)
     return app.test_cli_runner()
 
 
@@ -135,23 +139,23 @@ def auth(app, client):
 def password_checks(monkeypatch):
     """Every password hash that login checks, as (stored hash, password) pairs: what a
     login costs, counted instead of timed."""
-    from app import users
+    from app.services import accounts
 
     checked = []
-    real = users.check_password_hash
+    real = accounts.check_password_hash
 
     def counting(stored, password):
         checked.append((stored, password))
         return real(stored, password)
 
-    monkeypatch.setattr("app.users.check_password_hash", counting)
+    monkeypatch.setattr("app.services.accounts.check_password_hash", counting)
     return checked
 
 
 @pytest.fixture
 def frozen_clock(monkeypatch):
     clock = FrozenClock(datetime.now(timezone.utc).replace(microsecond=0))
-    monkeypatch.setattr("app.clock.now", clock)
+    monkeypatch.setattr("app.infra.clock.now", clock)
     return clock
 
 
@@ -181,7 +185,7 @@ def onetablet(app):
     """The OneTablet simulator's API on a free port, not started: OneTablet is down (its
     port refuses connections) until the test calls `onetablet.start()`. Passline's
     ONETABLET_API_URL points at it; `onetablet.calls` holds what it received."""
-    from app.onetablet.simulator import Simulator
+    from devtools.simulator import Simulator
 
     simulator = Simulator(api_key=ONETABLET_KEY, webhook_secret=WEBHOOK_SECRET, port=free_port())
     app.config["ONETABLET_API_URL"] = simulator.url
@@ -194,7 +198,7 @@ def outbox_worker(app):
     """An outbox worker without threads: `outbox_worker.drain()` sends what is due now."""
     import random
 
-    from app.onetablet.worker import Worker
+    from app.outbox.sender import Worker
 
     worker = Worker(app, senders=0, name="test-worker", rng=random.Random(7))
     yield worker
@@ -209,7 +213,7 @@ def fast_passwords(monkeypatch):
 
     from werkzeug.security import generate_password_hash
 
-    monkeypatch.setattr("app.users.generate_password_hash",
+    monkeypatch.setattr("app.services.accounts.generate_password_hash",
                         partial(generate_password_hash, method="pbkdf2:sha256:1"))
 
 

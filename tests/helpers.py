@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
-from app.webhooks.signature import sign
+from app.infra.signing import sign
 
 WEBHOOK_SECRET = "whsec_" + "cGFzc2xpbmUtdGVzdC13ZWJob29rLXNlY3JldC0zMmI="
 PLATFORM_KEY = "test-platform-key"
@@ -175,10 +175,10 @@ class Auth:
         self.app, self.client = app, client
 
     def create(self, username="dana", role="dispatcher", password="correct horse"):
-        from app import users
+        from app.services import accounts
 
         with self.app.app_context():
-            users.create_user(username, role=role, password=password)
+            accounts.create_user(username, role=role, password=password)
             db.session.commit()
         return username
 

@@ -5,21 +5,21 @@ import hashlib
 import hmac
 import json
 
-from flask import current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock, customer_orders, orders, refusals
-from ..bodies import BadBody, json_object, raw_body
+from ..infra import clock, refusals
+from ..services import customer_orders, orders
+from ..infra.bodies import BadBody, json_object, raw_body
 from ..extensions import csrf, db
 from ..models import Order
-from ..validation import describe, problems, unstorable
-from . import bp
+from ..infra.validation import describe, problems, unstorable
 from .openapi import document
 from .schemas import NewOrder
 
-
-csrf.exempt(bp)
+bp = Blueprint("api", __name__, url_prefix="/api")
+csrf.exempt(bp)  # a bearer key, not a session: nothing for a forged form to ride on
 
 
 class ApiError(Exception):

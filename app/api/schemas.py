@@ -9,8 +9,8 @@ from typing import Literal, Optional
 from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator,
                       model_validator)
 
-from ..validation import Cents, IsoDateTime
-from ..webhooks import CANCELLATION_PATH, READY_PATH
+from ..infra.validation import Cents, IsoDateTime
+from ..webhooks.paths import CANCELLATION_PATH, READY_PATH
 
 WEBHOOK_SUFFIXES = (CANCELLATION_PATH, READY_PATH)
 

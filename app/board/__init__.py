@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from .. import live
+    from ..infra import live
     from ..extensions import socketio
     from . import cards, handshake, order_actions, sockets  # noqa: F401  (order_actions adds routes to bp)
     from .routes import bp

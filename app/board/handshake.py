@@ -1,4 +1,4 @@
-"""Who may open a Socket.IO connection at all: only a signed-in session (SPEC §3.6).
+"""Who may open a Socket.IO connection at all: only a signed-in session (contract §3.6).
 
 The board's connect handler (app/board/sockets.py) runs only after Engine.IO has already
 answered the handshake with a session id, and an anonymous polling client then holds a

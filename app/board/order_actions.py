@@ -1,6 +1,6 @@
 """Staff actions from the board's forms (htmx or plain POST), one order or several.
 
-Every action goes through app/actions.py (lifecycle, audit, OneTablet call, live push).
+Every action goes through app/services/actions.py (lifecycle, audit, OneTablet call, live push).
 A refused action answers the detail again with the reason inline and changes nothing;
 a plain (non-htmx) POST that worked is answered 303."""
 from __future__ import annotations
@@ -11,11 +11,14 @@ from typing import Callable
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import actions, effects, ids, labels, outbox
+from ..services import actions, effects
+from ..infra import ids
+from ..domain import labels
 from ..extensions import db
-from ..lifecycle import CANCEL_REASONS
+from ..domain.lifecycle import CANCEL_REASONS
 from ..models import OutboxMessage
-from .routes import bp, is_htmx, render_detail, respond
+from ..infra.htmx import is_htmx
+from .routes import bp, render_detail, respond
 
 
 class FormError(actions.ActionError):

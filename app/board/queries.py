@@ -11,11 +11,12 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only
 
-from .. import clock, heartbeat
+from ..infra import clock
+from ..services import heartbeat
 from ..extensions import db
-from ..labels import label
-from ..lifecycle import (CANCELLED, COMPLETED, CONFIRMED, FULFILLMENT_TYPES, IN_TRANSIT, READY, REJECTED,
-                         SUBMITTED, TERMINAL)
+from ..domain.labels import label
+from ..domain.lifecycle import (CANCELLED, COMPLETED, CONFIRMED, FULFILLMENT_TYPES, IN_TRANSIT, READY, REJECTED,
+                                SUBMITTED, TERMINAL)
 from ..models import Courier, Order, OutboxMessage, Store
 from .search import card_text, fold
 

@@ -1,5 +1,5 @@
 """The board's Socket.IO side: only logged-in, enabled staff connect, and they join the
-room that app/live.py pushes every committed change to.
+room that app/infra/live.py pushes every committed change to.
 
 A socket is authenticated once, when it connects; an account disabled afterwards must
 not keep receiving orders on a board left open. Each process knows its own sockets and
@@ -18,9 +18,9 @@ from flask_login import current_user
 from flask_socketio import join_room
 from sqlalchemy import select
 
-from ..db import reading_only
+from ..infra.db import reading_only
 from ..extensions import db, socketio
-from ..live import BOARD_ROOM
+from ..infra.live import BOARD_ROOM
 from ..models import OrderEvent, User
 
 SWEEP_SECONDS = 10.0
@@ -70,7 +70,7 @@ def _sent_by_the_client() -> bool:
 
 def sweep(app: Flask | None = None) -> int:
     """Close this process's sockets of accounts that are no longer enabled, or whose
-    sessions were ended (a new password or role: app/users.py); how many."""
+    sessions were ended (a new password or role: app/services/accounts.py); how many."""
     return _sockets(app or current_app._get_current_object()).sweep()
 
 

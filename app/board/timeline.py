@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy import select
 
 from ..extensions import db
-from ..labels import actor, label
+from ..domain.labels import actor, label
 from ..models import Courier, OrderEvent
 from .cards import money
 

@@ -1,4 +1,4 @@
-"""Timing reports for managers (SPEC §5): `/reports` and `/reports.csv`, same filters,
+"""Timing reports for managers (contract §5): `/reports` and `/reports.csv`, same filters,
 same rows. Filters live in the query string so a report can be shared as a link."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..auth import role_required
 from ..extensions import db
-from ..lifecycle import FULFILLMENT_TYPES
+from ..domain.lifecycle import FULFILLMENT_TYPES
 from ..models import Courier
 from . import filters as report_filters, sections
 from .queries import Guide

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from .. import clock, ids
+from ..infra import clock, ids
 from ..extensions import db
-from ..lifecycle import FULFILLMENT_TYPES
+from ..domain.lifecycle import FULFILLMENT_TYPES
 from ..models import Courier, Store
-from ..validation import YEARS
+from ..infra.validation import YEARS
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 366  # a year at most: a report is a window, not the whole history
@@ -62,11 +62,11 @@ class Filters:
         for store in self.stores:
             by_zone.setdefault(zone(store.timezone).key, []).append(store.id)
         out = []
-        for name, ids in sorted(by_zone.items()):
+        for name, store_ids in sorted(by_zone.items()):
             tz = zone(name)
             start = datetime.combine(self.start, time(), tz).astimezone(timezone.utc)
             end = datetime.combine(self.end + timedelta(days=1), time(), tz).astimezone(timezone.utc)
-            out.append((tz, ids, start, end))
+            out.append((tz, store_ids, start, end))
         return out
 
 

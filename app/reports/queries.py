@@ -25,8 +25,8 @@ from sqlalchemy import (BigInteger, Column, Integer, MetaData, Table, Text, and_
                         literal_column, or_, select, text)
 
 from ..extensions import db
-from ..lifecycle import DELIVERY_TYPES
-from ..config import time_limits
+from ..domain.lifecycle import DELIVERY_TYPES
+from ..infra.config import time_limits
 from ..models import OVERDUE_EVENTS, Order, OrderEvent
 from .filters import Filters
 
@@ -37,7 +37,7 @@ HISTOGRAM_LAST = 24  # the last bucket holds everything from 2 hours on
 
 @dataclass(frozen=True)
 class Guide:
-    """The guide's timings, in seconds, from the OVERDUE_* settings (SPEC §2)."""
+    """The guide's timings, in seconds, from the OVERDUE_* settings (contract §2)."""
 
     confirmation: float
     preparation: float  # when the restaurant gave no prep_time
@@ -176,7 +176,7 @@ def checks(c, guide: Guide) -> dict[str, Any]:
     def at_most(value, limit):
         return case((value.is_(None), None), (value <= limit, 1), else_=0)
 
-    # The preparation deadline as the lifecycle sets it (SPEC §2).
+    # The preparation deadline as the lifecycle sets it (contract §2).
     deadline = case((c.promised.is_(None), c.confirmed + guide.preparation),
                     (c.promised > c.confirmed, c.promised + guide.preparation_grace),
                     else_=c.confirmed + guide.preparation_grace)

@@ -10,9 +10,9 @@ from typing import Any, Optional
 
 from sqlalchemy import select
 
-from .. import labels
+from ..domain import labels
 from ..extensions import db
-from ..lifecycle import LIMITS, STATES
+from ..domain.lifecycle import LIMITS, STATES
 from ..models import Courier
 from .filters import Filters
 from .queries import HISTOGRAM_BUCKET_S, HISTOGRAM_LAST, Guide, Report, Stat, day_of

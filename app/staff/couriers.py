@@ -10,11 +10,11 @@ from flask import Blueprint, abort, request
 from sqlalchemy import select
 
 from ..auth import role_required
-from .. import ids, live
+from ..infra import ids, live
 from ..extensions import db
-from ..lifecycle import TERMINAL
+from ..domain.lifecycle import TERMINAL
 from ..models import Courier, Order, Store
-from . import respond, saved
+from .pages import respond, saved
 
 bp = Blueprint("couriers", __name__, url_prefix="/couriers")
 

@@ -1,8 +1,8 @@
 """/refunds: money owed back to customers. A refund is opened automatically when an order
-is rejected or cancelled (app/effects.py); a manager pays it in the payment system and
+is rejected or cancelled (app/services/effects.py); a manager pays it in the payment system and
 marks it processed here, which writes an audit row on the order.
 
-Manager and up: paying money back is a money decision, and SPEC §3.4 gives dispatchers
+Manager and up: paying money back is a money decision, and contract §3.4 gives dispatchers
 the board and its actions only; managers already hold the comparable powers (overrides)."""
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .. import clock, labels, orders
+from ..infra import clock
+from ..domain import labels
+from ..services import orders
 from ..auth import role_required
 from ..extensions import db
-from ..lifecycle import RefundProcessed
+from ..domain.lifecycle import RefundProcessed
 from ..models import Order, Refund, Store
-from . import respond, saved
+from .pages import respond, saved
 
 bp = Blueprint("refunds", __name__, url_prefix="/refunds")
 

@@ -1,8 +1,8 @@
 """/stores: every store Passline knows, paused or open, its 86'd items and its menu.
 
-Pausing and 86-ing come from OneTablet's webhooks (app/stores.py); this page shows them.
+Pausing and 86-ing come from OneTablet's webhooks (app/services/store_updates.py); this page shows them.
 A store is known once OneTablet has pushed its menu or status, or an admin added it here
-(SPEC §3.3), so an admin can add one before OneTablet speaks of it."""
+(contract §3.3), so an admin can add one before OneTablet speaks of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import clock, live
-from .. import stores as store_services
+from ..infra import clock, live
+from ..services import store_updates as store_services
 from ..auth import role_required
 from ..extensions import db
 from ..models import MenuItem, Store
-from . import respond, saved
+from .pages import respond, saved
 
 bp = Blueprint("stores", __name__, url_prefix="/stores")
 

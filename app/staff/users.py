@@ -1,4 +1,4 @@
-"""/users (admin): staff accounts. Add one (app.users holds the rules), change its role,
+"""/users (admin): staff accounts. Add one (app/services/accounts.py holds the rules), change its role,
 set a new password, disable or enable it. A new role, a new password or a disable ends
 the account's sessions at their next request (app/auth compares the session version the
 change raises; a re-enabled account logs in again) and closes its open boards' sockets
@@ -9,12 +9,12 @@ from flask import Blueprint, abort, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import users
+from ..services import accounts
 from ..auth import relogin, role_required
 from ..board import sockets
 from ..extensions import db
 from ..models import User
-from . import respond, saved
+from .pages import respond, saved
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -22,10 +22,10 @@ PAGE, FRAGMENT = "users/index.html", "users/_staff.html"
 
 
 def staff(**extra) -> dict:
-    accounts = db.session.execute(
+    everyone = db.session.execute(
         select(User).order_by(User.is_enabled.desc(), User.username)
     ).scalars().all()
-    context = {"accounts": accounts, "roles": users.ROLES, "values": {"role": "dispatcher"},
+    context = {"accounts": everyone, "roles": accounts.ROLES, "values": {"role": "dispatcher"},
                "errors": {}, "notice": None, "error": None}
     context.update(extra)
     return context
@@ -48,8 +48,8 @@ def add():
     """Add a staff account."""
     values = {"username": request.form.get("username", "").strip(), "role": request.form.get("role", "")}
     try:
-        users.create_user(values["username"], role=values["role"], password=request.form.get("password", ""))
-    except users.UserError as error:
+        accounts.create_user(values["username"], role=values["role"], password=request.form.get("password", ""))
+    except accounts.UserError as error:
         db.session.rollback()
         errors = {error.field or "username": str(error).capitalize() + "."}
         return respond(PAGE, FRAGMENT, status=422, **staff(values=values, errors=errors))
@@ -65,7 +65,7 @@ def set_enabled(user_id, change):
         db.session.rollback()
         return respond(PAGE, FRAGMENT, status=409,
                        **staff(error="You cannot disable your own account: ask another admin."))
-    users.set_enabled(user, change == "enable")
+    accounts.set_enabled(user, change == "enable")
     response = _saved(f"{user.username} is {change}d.")
     if change == "disable":
         sockets.sweep()  # its open boards close now here, within SWEEP_SECONDS in other processes
@@ -83,8 +83,8 @@ def set_role(user_id):
                        **staff(error="You cannot change your own role: ask another admin."))
     role = request.form.get("role", "")
     try:
-        users.set_role(user, role)
-    except users.UserError as error:
+        accounts.set_role(user, role)
+    except accounts.UserError as error:
         db.session.rollback()
         return respond(PAGE, FRAGMENT, status=422, **staff(error=str(error).capitalize() + "."))
     response = _saved(f"{user.username} is now {role}; their sessions ended, to log in again.")
@@ -98,8 +98,8 @@ def set_password(user_id):
     """Set a new password (field `password`); the account's other sessions end."""
     user = _locked(user_id)
     try:
-        users.set_password(user, request.form.get("password", ""))
-    except users.UserError as error:
+        accounts.set_password(user, request.form.get("password", ""))
+    except accounts.UserError as error:
         db.session.rollback()
         return respond(PAGE, FRAGMENT, status=422,
                        **staff(error=f"{user.username}: {error}.".replace(": a ", ": A ")))

@@ -10,10 +10,10 @@ from flask import Blueprint, abort, request
 from sqlalchemy import select
 
 from ..auth import role_required
-from .. import ids
+from ..infra import ids
 from ..extensions import db
 from ..models import WebhookReceipt
-from . import respond
+from .pages import respond
 
 bp = Blueprint("webhook_log", __name__, url_prefix="/webhooks")
 

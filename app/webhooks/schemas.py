@@ -1,4 +1,4 @@
-"""The bodies of OneTablet's webhooks (SPEC §3.1). Strict types: "true" is not a bool and
+"""The bodies of OneTablet's webhooks (contract §3.1). Strict types: "true" is not a bool and
 "12" is not a price. Unknown extra fields are accepted (OneTablet may add some)."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
 
-from ..lifecycle import CANCEL_REASONS
-from ..validation import OUT_OF_YEARS, Cents, IsoDateTime
+from ..domain.lifecycle import CANCEL_REASONS
+from ..infra.validation import OUT_OF_YEARS, Cents, IsoDateTime
 
 Text = Field(min_length=1, max_length=255)
 

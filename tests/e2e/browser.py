@@ -14,7 +14,7 @@ import os
 import pytest
 import requests
 
-from app import users
+from app.services import accounts
 from app.extensions import db
 from tests.helpers import PLATFORM_KEY, order_body, signed_headers
 
@@ -170,7 +170,7 @@ def staff_accounts(app, fast_passwords):
     """Dispatchers dana and eli, manager maya; all with PASSWORD."""
     with app.app_context():
         for name, role in (("dana", "dispatcher"), ("eli", "dispatcher"), ("maya", "manager")):
-            users.create_user(name, role=role, password=PASSWORD)
+            accounts.create_user(name, role=role, password=PASSWORD)
         db.session.commit()
 
 

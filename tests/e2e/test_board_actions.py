@@ -4,7 +4,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Courier
-from app.onetablet.worker import Worker
+from app.outbox.sender import Worker
 from browser import (  # noqa: F401  (fixtures are used by name)
     PASSWORD, browser, card, logged_in, remote, staff_accounts, wait_card_in, wait_live,
 )

@@ -3,7 +3,7 @@ with an off switch that is remembered; an alarm nobody has looked at repeats unt
 opens or acknowledges the order; a plain banner while the browser blocks sound."""
 import pytest
 
-from app import overdue
+from app.services import overdue
 from browser import (  # noqa: F401  (fixtures are used by name)
     PASSWORD, browser, browser_blocking_sound, card, logged_in, remote, staff_accounts, wait_card_in,
     wait_live,

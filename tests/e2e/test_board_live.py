@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from app import actions
+from app.services import actions
 from browser import (  # noqa: F401  (fixtures are used by name)
     PASSWORD, board_snapshot, browser, card, logged_in, remote, staff_accounts, wait_card_in,
     wait_live,

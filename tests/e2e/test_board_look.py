@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from app import clock
+from app.infra import clock
 from bench.board import seed
 from browser import PASSWORD, browser, logged_in, remote, staff_accounts, wait_live  # noqa: F401  (fixtures by name)
 

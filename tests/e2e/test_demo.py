@@ -13,11 +13,11 @@ import tempfile
 import pytest
 import requests
 
-from app import demo
-from app.lifecycle import TERMINAL
-from app.onetablet.restaurants import RESTAURANTS
-from app.onetablet.simulator import Behaviour, Simulator
-from app.onetablet.worker import Worker
+from devtools import demo
+from app.domain.lifecycle import TERMINAL
+from devtools.restaurants import RESTAURANTS
+from devtools.simulator import Behaviour, Simulator
+from app.outbox.sender import Worker
 from tests.helpers import ONETABLET_KEY, PLATFORM_KEY, WEBHOOK_SECRET, free_port, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -70,7 +70,7 @@ def _canonical(payload) -> str:
 
 def test_5000_webhooks_with_duplicates_and_reordering_end_in_the_implied_states_audited_once(
         app, passline_servers):
-    # PostgreSQL serves several processes at once (SPEC §7); SQLite's writers queue anyway.
+    # PostgreSQL serves several processes at once (contract §7); SQLite's writers queue anyway.
     servers = [passline_servers() for _ in range(2 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgres") else 1)]
     urls = [s.url for s in servers]
     order_ids = traffic.new_ids(1000, "load")

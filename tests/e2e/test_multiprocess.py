@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app import users
+from app.services import accounts
 from app.extensions import db
 from bench import load, traffic
 from bench.push import Board, login, wait_until
@@ -38,7 +38,7 @@ class Updates(Board):
 @pytest.fixture
 def two_processes(app, passline_servers):
     with app.app_context():
-        users.create_user("multi", role="dispatcher", password=PASSWORD)
+        accounts.create_user("multi", role="dispatcher", password=PASSWORD)
         db.session.commit()
     return passline_servers(), passline_servers()
 

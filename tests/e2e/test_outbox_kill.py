@@ -13,7 +13,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from app import clock
+from app.infra import clock
 from app.extensions import db
 from app.models import Order, OutboxMessage
 from tests.helpers import ONETABLET_KEY, PLATFORM_KEY, WEBHOOK_SECRET, free_port, order_body, wait_for
@@ -23,7 +23,7 @@ ORDERS = 200
 
 
 class Passline:
-    """`flask --app wsgi run` in its own process group: the embedded default of SPEC §6,
+    """`flask --app wsgi run` in its own process group: the embedded default of contract §6,
     serving with its outbox worker."""
 
     def __init__(self, env: dict):

@@ -3,7 +3,7 @@ added, and deactivating one who carries an order warns first, naming it — all 
 without reloading the page (and with the CSRF token the page carries)."""
 import pytest
 
-from app import actions
+from app.services import actions
 from app.extensions import db
 from app.models import Courier
 from browser import PASSWORD, browser, logged_in, remote, staff_accounts  # noqa: F401

@@ -8,7 +8,8 @@ import uuid
 import pytest
 import requests
 
-from app import clock, users
+from app.infra import clock
+from app.services import accounts
 from app.extensions import db
 from app.models import Order, Refund
 from bench.board import seed
@@ -68,7 +69,7 @@ OVERFLOWING = """() => {
 
 def test_every_page_fits_an_800px_window(app, live_server, browser, staff_accounts, shift, tmp_path):
     with app.app_context():  # an admin: the most links in the top bar
-        users.create_user("ada", role="admin", password=PASSWORD)
+        accounts.create_user("ada", role="admin", password=PASSWORD)
         db.session.commit()
     page = logged_in(browser, live_server.url, "ada", PASSWORD)
     page.set_viewport_size({"width": 800, "height": 700})

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from app import clock
+from app.infra import clock
 from bench.board import seed
 from browser import PASSWORD, browser, logged_in, staff_accounts  # noqa: F401  (fixtures by name)
 

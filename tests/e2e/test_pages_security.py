@@ -6,7 +6,7 @@ import json
 import pytest
 import requests
 
-from app import actions
+from app.services import actions
 from app.extensions import db
 from app.models import Courier
 from browser import PASSWORD, browser, logged_in, remote, staff_accounts  # noqa: F401

@@ -3,7 +3,7 @@ page saying why, instead of showing "Reconnecting…" forever (static/js/app.js)
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from app import users
+from app.services import accounts
 from app.board import sockets
 from app.extensions import db
 from browser import PASSWORD, browser, logged_in, staff_accounts, wait_live  # noqa: F401
@@ -13,15 +13,15 @@ pytestmark = pytest.mark.browser
 
 def _end(app, change):
     with app.app_context():
-        change(users.find("dana"))
+        change(accounts.find("dana"))
         db.session.commit()
     sockets.sweep(app)  # what the request that changed it does (other processes: their sweep)
 
 
 @pytest.mark.parametrize("path", ["/stores", "/"], ids=["stores", "board"])
 @pytest.mark.parametrize("change, says", [
-    (lambda user: users.set_enabled(user, False), "Your account was disabled"),
-    (lambda user: users.set_password(user, "brand new pw"), "Your session ended"),
+    (lambda user: accounts.set_enabled(user, False), "Your account was disabled"),
+    (lambda user: accounts.set_password(user, "brand new pw"), "Your session ended"),
 ], ids=["disabled", "new-password"])
 def test_an_open_page_goes_to_login_saying_why(app, live_server, browser, staff_accounts, path, change, says):
     page = logged_in(browser, live_server.url, "dana", PASSWORD, path=path)

@@ -5,11 +5,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.lifecycle import CANCEL_REASONS
+from app.domain.lifecycle import CANCEL_REASONS
 from app.models import MenuItem, Store
-from app.onetablet.restaurants import Restaurant
-from app.onetablet.simulator import Behaviour, Simulator
-from app.onetablet.worker import Worker
+from devtools.restaurants import Restaurant
+from devtools.simulator import Behaviour, Simulator
+from app.outbox.sender import Worker
 from tests.helpers import MENU, ONETABLET_KEY, WEBHOOK_SECRET, order_body, wait_for
 
 KITCHEN = Restaurant("store-1", "Test Burgers", "America/Chicago", MENU)
@@ -119,7 +119,7 @@ def test_5xx_and_slow_answers_from_onetablet_are_retried_until_the_order_goes_th
 
 
 def test_a_restarted_simulator_adopts_the_orders_onetablet_already_took(app, api, restaurants, live_server):
-    from app import actions
+    from app.services import actions
     from app.models import Courier, Order
 
     forgetful = restaurants(decide=fate_in_id, confirm_seconds=(3600, 3600))  # would answer in an hour

@@ -2,7 +2,7 @@
 open page without a reload, and never wipes what an admin is typing in its form."""
 import pytest
 
-from app import users
+from app.services import accounts
 from app.extensions import db
 from browser import (  # noqa: F401  (fixtures are used by name)
     PASSWORD, browser, logged_in, record_socket_events, remote, staff_accounts, wait_live,
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def open_stores_as_admin(app, browser, live_server):
     """/stores for an admin, who also sees the add-store form."""
     with app.app_context():
-        users.create_user("ada", role="admin", password=PASSWORD)
+        accounts.create_user("ada", role="admin", password=PASSWORD)
         db.session.commit()
     return open_stores(browser, live_server, "ada")
 

@@ -1,7 +1,7 @@
 """Staff actions go through the lifecycle, are audited, and queue OneTablet's calls."""
 import pytest
 
-from app import actions
+from app.services import actions
 from app.extensions import db
 from app.models import OutboxMessage
 

@@ -1,4 +1,4 @@
-"""The customer app's API (SPEC §3.3): every answer code."""
+"""The customer app's API (contract §3.3): every answer code."""
 import json
 
 import pytest

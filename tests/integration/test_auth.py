@@ -50,7 +50,7 @@ def test_the_session_check_answers_204_while_signed_in(auth, client):
 
 
 def test_a_disabled_accounts_live_page_is_sent_to_login_saying_why(app, auth, client):
-    from app import users as accounts
+    from app.services import accounts
     from app.extensions import db
 
     auth.login("nia")
@@ -63,7 +63,7 @@ def test_a_disabled_accounts_live_page_is_sent_to_login_saying_why(app, auth, cl
 
 
 def test_an_ended_session_is_sent_to_login_saying_why(app, auth, client):
-    from app import users as accounts
+    from app.services import accounts
     from app.extensions import db
 
     auth.login("nia")

@@ -6,7 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from app import live, overdue
+from app.infra import live
+from app.services import overdue
 from app.extensions import db, socketio
 from app.models import Courier, OutboxMessage
 from tests.helpers import order_body
@@ -70,7 +71,7 @@ def test_each_card_sits_in_its_states_column_and_terminal_ones_apart(dispatcher,
 def test_a_card_shows_what_a_dispatcher_scans_for(dispatcher, client, api, hook, menu, app, courier):
     order_id = new_order(api, consumer={"id": 7, "first_name": "Zoë", "last_name": "Park"})
     hook.confirm(order_id)
-    from app import actions
+    from app.services import actions
 
     with app.app_context():
         actions.assign_courier(order_id, courier_id=courier, actor="staff:dana")
@@ -182,7 +183,7 @@ def test_the_audit_trail_reads_in_words_in_store_time_with_couriers_by_name(app,
                                                                             menu, courier, frozen_clock):
     from zoneinfo import ZoneInfo
 
-    from app import actions
+    from app.services import actions
 
     order_id = new_order(api)
     hook.confirm(order_id)
@@ -209,7 +210,7 @@ def test_the_audit_trail_reads_in_words_in_store_time_with_couriers_by_name(app,
     local = datetime.fromisoformat(first["at"]).astimezone(ZoneInfo("America/New_York"))
     assert f'<time datetime="{first["at"]}" title="{first["at"]}">{local:%b %d %H:%M:%S}</time>' in markup
 
-    # The API keeps the codes (SPEC §3.3): the words are the page's alone.
+    # The API keeps the codes (contract §3.3): the words are the page's alone.
     timeline = api.order(order_id)["timeline"]
     assert {"customer_app", "onetablet", "scheduler", staff} == {e["actor"] for e in timeline}
     assert [e["event"] for e in timeline if e["actor"] == staff] == [
@@ -472,7 +473,7 @@ def test_a_change_reaches_the_board_socket_as_a_rendered_card_with_its_version(a
 
 @pytest.mark.parametrize("app_config", IN_PROCESS, ids=["in-process"])
 def test_a_change_made_outside_a_request_still_pushes_its_card(app, client, auth, submitted, courier):
-    from app import actions
+    from app.services import actions
 
     auth.login()
     board = socketio.test_client(app, flask_test_client=client)

@@ -1,5 +1,5 @@
 """Bodies sent chunked (no Content-Length) over a real HTTP server: the 1 MiB limit holds
-for them too (SPEC §3.1: 413), where Werkzeug alone would cut them short unannounced."""
+for them too (contract §3.1: 413), where Werkzeug alone would cut them short unannounced."""
 from __future__ import annotations
 
 import http.client

@@ -1,10 +1,10 @@
-"""app/bulk.py's set-based writes store exactly what the ORM stores: rows written either way
+"""app/infra/bulk.py's set-based writes store exactly what the ORM stores: rows written either way
 read back equal, and compare and sort together (SQLite keeps datetimes as text)."""
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from app.bulk import Writes
+from app.infra.bulk import Writes
 from app.extensions import db
 from app.models import Order, OrderEvent, Store
 

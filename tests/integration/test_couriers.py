@@ -2,7 +2,7 @@
 who is carrying what."""
 import pytest
 
-from app import actions
+from app.services import actions
 from app.extensions import db
 from app.models import Courier
 

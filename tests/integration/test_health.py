@@ -44,7 +44,7 @@ def test_healthz_answers_503_when_the_database_accepts_but_never_answers(monkeyp
 
 
 def _heartbeat(app):
-    from app import heartbeat
+    from app.services import heartbeat
 
     with app.app_context():
         heartbeat.beat(heartbeat.OVERDUE)

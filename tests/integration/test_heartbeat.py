@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app import heartbeat, jobs
+from app.services import heartbeat
+from app import jobs
 from app.extensions import db
 from app.models import Heartbeat
 
@@ -58,7 +59,7 @@ def test_healthz_reports_the_last_tick_and_its_age(app, client, frozen_clock):
 
 
 def test_healthz_says_degraded_with_the_reason_once_the_tick_is_late(app, client, frozen_clock):
-    """Still 200 (SPEC: the database and Redis answer): a balancer must not take every
+    """Still 200 (contract §3.4: the database and Redis answer): a balancer must not take every
     process out because the scheduler died; monitoring reads the status."""
     app.config["OVERDUE_CHECK_SECONDS"] = 15  # late after 3 × 15 s + 60 s
     jobs.run_once(app, overdue_job(app))

@@ -1,4 +1,4 @@
-"""Issue 14, as an attacker sends it (SPEC §3.6): /onetablet and /api answer a request that
+"""Issue 14, as an attacker sends it (contract §3.6): /onetablet and /api answer a request that
 fails authentication cheaply and keep nothing large of it; deep JSON is a 4xx, never a 500;
 an order never rewrites its store's time zone."""
 from __future__ import annotations
@@ -10,10 +10,10 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app import refusals
+from app.infra import refusals
 from app.extensions import db
 from app.models import Order, Store, WebhookReceipt
-from app.validation import MAX_DEPTH
+from app.infra.validation import MAX_DEPTH
 from tests.helpers import PLATFORM_KEY, nested_json, order_body, signed_headers, webhook_faults
 
 MIB = 1024 * 1024

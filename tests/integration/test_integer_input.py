@@ -1,6 +1,6 @@
 """Integers from the outside (path ids, form fields, query parameters) past what an id
 column holds, negative, or not integers at all: a 4xx that changes nothing, never a 500
-(SPEC §3.6). One rule for all of them: app/ids.py."""
+(contract §3.6). One rule for all of them: app/infra/ids.py."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app import actions, ids, users
+from app.services import actions, accounts
+from app.infra import ids
 from app.extensions import db
 from app.models import Courier, Order, OrderEvent, OutboxMessage, Refund, User, WebhookReceipt
 from tests.helpers import order_body
@@ -35,7 +36,7 @@ def world(app, hook, api, menu):
         db.session.add(courier)
         db.session.commit()
         actions.assign_courier(carried["id"], courier_id=courier.id, actor="staff:test")
-        users.create_user("victim", role="dispatcher", password="long enough")
+        accounts.create_user("victim", role="dispatcher", password="long enough")
         db.session.commit()
         assert db.session.query(OutboxMessage).filter_by(order_id=carried["id"]).count()
         assert db.session.query(Refund).count() == 1 and db.session.query(WebhookReceipt).count()

@@ -1,4 +1,4 @@
-"""Live pushes (app/live.py): only committed changes reach the board; one changed order
+"""Live pushes (app/infra/live.py): only committed changes reach the board; one changed order
 goes out at commit, set-based changes through the publisher, each order once per burst at
 its newest version, and one failed build never stops the others."""
 import threading
@@ -6,7 +6,8 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from app import actions, live
+from app.services import actions
+from app.infra import live
 from app.extensions import db, socketio
 
 
@@ -32,8 +33,8 @@ def test_a_committed_change_is_pushed_with_its_card_before_the_change_returns(ap
 
 
 def test_a_rolled_back_change_is_never_pushed(app, submitted, pushed):
-    from app import orders
-    from app.lifecycle import Cancel
+    from app.services import orders
+    from app.domain.lifecycle import Cancel
 
     live.drain(app)
     pushed.clear()

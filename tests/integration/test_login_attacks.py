@@ -1,10 +1,10 @@
-"""/login and /logout as an attacker uses them (SPEC §3.6): redirects after login stay on
+"""/login and /logout as an attacker uses them (contract §3.6): redirects after login stay on
 this site, an unknown username costs the same password hash as a wrong password, an
 expired form or a mangled `next` gets the form back (never a 500), and logging out ends
 the session on the server, not only in the browser."""
 import pytest
 
-from app import users
+from app.services import accounts
 from app.extensions import db
 from tests.helpers import Auth, csrf_token
 
@@ -88,7 +88,7 @@ def test_a_login_form_without_its_token_gets_the_form_back(auth, client, passwor
 
 def _stored_hash(app, username="dana") -> str:
     with app.app_context():
-        return users.find(username).password_hash
+        return accounts.find(username).password_hash
 
 
 def _parameters(stored_hash: str) -> str:
@@ -113,7 +113,7 @@ def test_a_wrong_password_costs_the_same_one_hash(app, auth, client, password_ch
 def test_a_disabled_account_costs_one_hash_too_and_does_not_sign_in(app, auth, client, password_checks):
     auth.create()
     with app.app_context():
-        users.set_enabled(users.find("dana"), False)
+        accounts.set_enabled(accounts.find("dana"), False)
         db.session.commit()
     answer = auth.attempt()  # even with the right password
     assert answer.status_code == 401 and len(password_checks) == 1

@@ -1,4 +1,4 @@
-"""Password guessing is throttled (SPEC §3.6), with the real limits (app/config.py): 10
+"""Password guessing is throttled (contract §3.6), with the real limits (app/infra/config.py): 10
 wrong passwords per username and 30 per client address within 5 minutes; the next guess
 is a 429 with Retry-After that costs no password hash. Only failures count."""
 import logging
@@ -105,7 +105,7 @@ def test_behind_the_proxy_each_client_address_is_counted_apart(auth, client, pas
 
 
 def test_a_refused_setting_names_itself(monkeypatch, _database):
-    from app.config import SettingError
+    from app.infra.config import SettingError
 
     monkeypatch.setenv("LOGIN_FAILURES_PER_USERNAME", "0")
     with pytest.raises(SettingError, match="LOGIN_FAILURES_PER_USERNAME"):

@@ -50,7 +50,7 @@ def test_an_order_that_breaks_the_schema_is_refused_naming_the_field(api_up, cha
 
 def test_an_order_may_leave_is_pickup_to_its_fulfillment_type(api_up):
     body = order_body(fulfillment="pickup")
-    del body["is_pickup"]  # Passline's API takes it so (SPEC §3.3), and forwards the body whole
+    del body["is_pickup"]  # Passline's API takes it so (contract §3.3), and forwards the body whole
     assert api_up("/orders", body).status_code == 201
 
 

@@ -86,12 +86,12 @@ def test_a_retry_after_that_is_not_ascii_digits_or_a_date_is_ignored_for_the_usu
 
 def test_an_answer_passline_fails_to_handle_still_counts_as_an_attempt_and_gives_up_in_the_end(
         app, api, menu, onetablet, outbox_worker, frozen_clock, monkeypatch):
-    from app.onetablet import worker
+    from app.outbox import sender as outbox_sender
 
     def broken(response):
         raise RuntimeError("cannot read this answer")
 
-    monkeypatch.setattr(worker, "_response_record", broken)
+    monkeypatch.setattr(outbox_sender, "_response_record", broken)
     app.config["OUTBOX_MAX_ATTEMPTS"] = 3
     order_id = place(api)
     onetablet.start()
@@ -119,13 +119,13 @@ def test_an_answer_passline_fails_to_handle_still_counts_as_an_attempt_and_gives
 
 def test_when_even_giving_up_fails_the_message_is_still_marked_failed(
         app, api, menu, onetablet, outbox_worker, frozen_clock, monkeypatch):
-    from app import orders
-    from app.onetablet import policy
+    from app.services import orders
+    from app.outbox import retry_policy
 
     def broken(*args, **kwargs):
         raise RuntimeError("broken")
 
-    monkeypatch.setattr(policy, "judge", broken)
+    monkeypatch.setattr(retry_policy, "judge", broken)
     app.config["OUTBOX_MAX_ATTEMPTS"] = 1
     place(api)
     monkeypatch.setattr(orders, "apply", broken)  # the give-up path's audit row

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from app import clock
+from app.infra import clock
 from app.extensions import db
 from app.models import OutboxMessage
-from app.onetablet.worker import Worker
+from app.outbox.sender import Worker
 from tests.helpers import order_body, wait_for
 
 

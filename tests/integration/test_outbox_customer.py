@@ -8,10 +8,10 @@ from flask import Flask, request
 from werkzeug.datastructures import Headers
 from werkzeug.serving import make_server
 
-from app import actions
+from app.services import actions
 from app.extensions import db
 from app.models import Courier
-from app.webhooks.signature import new_secret, verify
+from app.infra.signing import new_secret, verify
 from tests.helpers import order_body
 
 CUSTOMER_SECRET = new_secret()

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app import actions, outbox
+from app.services import actions
+from app import outbox
 from app.extensions import db
 from app.models import Courier, Order, OutboxMessage, Refund
 from tests.helpers import ONETABLET_KEY, order_body
@@ -205,7 +206,7 @@ def test_a_failed_call_retried_by_hand_goes_out_again_and_is_audited(
 
 def test_an_order_onetablet_refused_gets_a_new_key_by_hand_so_onetablet_does_not_replay_the_refusal(
         app, api, menu, onetablet, outbox_worker, frozen_clock):
-    from app.onetablet.restaurants import Restaurant
+    from devtools.restaurants import Restaurant
 
     # The simulator keeps every answer per Idempotency-Key, as OneTablet may.
     onetablet.restaurants = {"elsewhere": Restaurant("elsewhere", "Elsewhere", "UTC", [])}
@@ -295,7 +296,7 @@ def test_later_calls_of_an_order_onetablet_never_took_are_failed_not_sent(
 
 def test_a_call_that_gives_up_is_pushed_live_so_the_card_shows_it(
         app, api, menu, onetablet, outbox_worker, frozen_clock, monkeypatch):
-    from app import live
+    from app.infra import live
 
     pushed = []
     monkeypatch.setattr(live.socketio, "emit", lambda event, payload, **kw: pushed.append((event, payload)))

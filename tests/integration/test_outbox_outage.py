@@ -3,7 +3,7 @@ poll, and say when it is reachable again (SRE audit)."""
 import logging
 import threading
 
-from app.onetablet.worker import Worker
+from app.outbox.sender import Worker
 from tests.helpers import make_app, wait_for
 
 SENDERS = 4
@@ -11,7 +11,7 @@ SENDERS = 4
 
 def test_senders_polling_an_unreachable_database_log_it_once_then_its_recovery(_database, caplog, monkeypatch):
     broken = make_app("postgresql+psycopg://nobody@127.0.0.1:1/none", OUTBOX_POLL_SECONDS=0.005)
-    caplog.set_level(logging.INFO, logger="app.onetablet.worker")
+    caplog.set_level(logging.INFO, logger="app.outbox.sender")
     worker = Worker(broken, senders=SENDERS, name="outage-w")
     down = threading.Event()
     down.set()
@@ -49,4 +49,4 @@ def test_senders_polling_an_unreachable_database_log_it_once_then_its_recovery(_
 def mine(caplog) -> list:
     """This worker's records: other tests' workers may still be winding down meanwhile."""
     return [r for r in caplog.records
-            if r.name == "app.onetablet.worker" and r.getMessage().startswith("outbox worker outage-w")]
+            if r.name == "app.outbox.sender" and r.getMessage().startswith("outbox worker outage-w")]

@@ -1,4 +1,4 @@
-"""SPEC §2: each time limit flags its order once, escalates it once at twice the limit,
+"""contract §2: each time limit flags its order once, escalates it once at twice the limit,
 is audited naming the limit and the delay, is pushed live, and is cleared by the next step.
 The clock is app.clock under the test's control; `tick` runs the scheduler job's function once."""
 from dataclasses import dataclass
@@ -8,9 +8,10 @@ from typing import Callable, Optional
 import pytest
 from sqlalchemy import text
 
-from app import actions, live, overdue
+from app.services import actions, overdue
+from app.infra import live
 from app.extensions import db, socketio
-from app.lifecycle import Lifecycle
+from app.domain.lifecycle import Lifecycle
 from tests.helpers import order_body, wait_for
 
 
@@ -187,7 +188,7 @@ def test_a_terminal_order_is_never_flagged(app, api, steps, frozen_clock):
 
 @pytest.mark.parametrize("due", [4, 5, 6], ids=["fewer-than-two-batches", "batch-plus-one", "two-full-batches"])
 def test_one_tick_flags_every_due_order_in_batches_and_chunks(app, api, steps, frozen_clock, monkeypatch, due):
-    from app import orders
+    from app.services import orders
 
     monkeypatch.setattr(orders, "FIRST_CHUNK", 1)
     monkeypatch.setattr(orders, "CHUNK", 2)

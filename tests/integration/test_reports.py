@@ -1,4 +1,4 @@
-"""Timing reports (SPEC §5) on a small hand-made history whose every figure is worked out
+"""Timing reports (contract §5) on a small hand-made history whose every figure is worked out
 here, by hand, in the comments. The same tests run on SQLite and on PostgreSQL.
 
 The history (report range 2026-11-20 .. 2026-11-21, store-local days; all times local):
@@ -389,7 +389,7 @@ def test_filters_stay_in_the_url_of_the_form_and_the_csv_link(client, manager, h
 
 
 def test_default_range_is_the_last_seven_local_days(app, client, manager, history, monkeypatch):
-    from app import clock
+    from app.infra import clock
 
     # 02:00 UTC on 11-22 is still 11-21 in New York (the first store by name is Berlin: 03:00 on 11-22).
     monkeypatch.setattr(clock, "now", lambda: datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc))

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.lifecycle import TERMINAL
+from app.domain.lifecycle import TERMINAL
 from app.models import Courier, Order, OrderEvent, Store
 
 

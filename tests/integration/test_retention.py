@@ -1,9 +1,9 @@
-"""Retention (app/retention.py): dedupe keys older than DEDUPE_KEEP_DAYS are pruned by the
+"""Retention (app/services/retention.py): dedupe keys older than DEDUPE_KEEP_DAYS are pruned by the
 scheduler, and a delivery replayed after that is still applied once; webhook receipts are
 kept unless RECEIPTS_KEEP_DAYS is set."""
 from sqlalchemy import func, select
 
-from app import retention
+from app.services import retention
 from app.extensions import db
 from app.models import DedupeKey, WebhookReceipt
 

@@ -4,7 +4,7 @@ events go on at the same time."""
 import pytest
 from sqlalchemy import text
 
-from app import orders
+from app.services import orders
 from app.extensions import db
 from app.models import Order
 

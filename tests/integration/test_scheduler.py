@@ -1,4 +1,4 @@
-"""SPEC §7: one scheduler, in-process or as `flask --app wsgi scheduler`; and if two run
+"""contract §7: one scheduler, in-process or as `flask --app wsgi scheduler`; and if two run
 anyway, each overdue order is still flagged once (the tick's database locks)."""
 import os
 import queue
@@ -15,7 +15,8 @@ import requests
 import socketio as socketio_client
 from sqlalchemy import func, select
 
-from app import background, jobs, overdue
+from app import background, jobs
+from app.services import overdue
 from app.extensions import db
 from app.models import Order, OrderEvent
 from tests.helpers import make_app, wait_for
@@ -38,7 +39,7 @@ def flag_counts(app):
 def second_app(_database):
     """Another app object on the same database: a second scheduler, as a second process
     would run it (its own engine and connection pool)."""
-    from app import live
+    from app.infra import live
 
     other = make_app(_database)
     yield other
@@ -91,7 +92,7 @@ def test_the_scheduler_command_once_runs_each_job_once(app, runner, api, menu, f
 
 def test_the_scheduler_command_once_exits_only_after_its_flags_are_pushed(app, runner, api, menu, frozen_clock,
                                                                           monkeypatch):
-    from app import live
+    from app.infra import live
     from app.extensions import socketio
 
     ids = place(api, 2)
@@ -154,7 +155,7 @@ def test_a_scheduler_process_stops_cleanly_on_sigterm(app):
 @pytest.mark.slow
 def test_a_scheduler_process_pushes_its_flags_to_the_boards_another_process_serves(
         app, api, menu, auth, live_server, frozen_clock):
-    """The deployment of SPEC §7: `flask --app wsgi scheduler` in its own process, a board
+    """The deployment of contract §7: `flask --app wsgi scheduler` in its own process, a board
     connected to a serving process, the change carried by the Redis message queue."""
     if not app.config["REDIS_URL"]:
         pytest.skip("processes share live updates only through REDIS_URL (the message queue)")

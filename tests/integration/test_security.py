@@ -7,10 +7,11 @@ from urllib.parse import quote
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from app import actions, create_app
+from app.services import actions
+from app import create_app
 from app.extensions import db
 from app.models import Courier, Refund, Store, User, WebhookReceipt
-from app.security import CSP
+from app.infra.security import CSP
 from tests.helpers import order_body
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")  # many logins per module
@@ -40,9 +41,9 @@ def world(app, hook, api, menu):
         db.session.add_all([courier, idle, Store(merchant_supplied_id="evil", name=EVIL, timezone="UTC")])
         db.session.commit()
         actions.assign_courier(carried["id"], courier_id=courier.id, actor="staff:test")
-        from app import users
+        from app.services import accounts
 
-        users.create_user("victim", role="dispatcher", password="long enough")
+        accounts.create_user("victim", role="dispatcher", password="long enough")
         db.session.commit()
         return {
             "courier": courier.id, "idle": idle.id, "carried": carried["id"],

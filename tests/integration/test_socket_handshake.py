@@ -1,4 +1,4 @@
-"""/socket.io faces the internet (SPEC §3.6): a handshake without a signed-in session is
+"""/socket.io faces the internet (contract §3.6): a handshake without a signed-in session is
 refused before Engine.IO opens anything, and a client cannot fake its own disconnect to
 keep a board that its account's disable should close. Real HTTP against a live server,
 so these run with the Redis message queue too (Flask-SocketIO's test client refuses one)."""
@@ -15,7 +15,8 @@ import requests
 import socketio as socketio_client
 import websocket
 
-from app import live, users
+from app.infra import live
+from app.services import accounts
 from app.extensions import db
 from tests.helpers import order_body
 
@@ -102,7 +103,7 @@ def test_the_cookie_of_a_session_ended_by_a_new_password_is_refused(app, live_se
     cookie = cookie_of(http)
     assert polling_handshake(live_server, cookie).status_code == 200
     with app.app_context():
-        users.set_password(users.find("nia"), "another long one")
+        accounts.set_password(accounts.find("nia"), "another long one")
         db.session.commit()
     assert refused(polling_handshake(live_server, cookie))
     assert websocket_handshake(live_server, cookie) in (401, 403)
@@ -111,7 +112,7 @@ def test_the_cookie_of_a_session_ended_by_a_new_password_is_refused(app, live_se
 def test_the_cookie_of_a_disabled_account_is_refused(app, live_server, auth):
     cookie = cookie_of(signed_in(live_server, auth))
     with app.app_context():
-        users.set_enabled(users.find("nia"), False)
+        accounts.set_enabled(accounts.find("nia"), False)
         db.session.commit()
     assert refused(polling_handshake(live_server, cookie))
 
@@ -160,7 +161,7 @@ def test_a_board_that_emits_a_fake_disconnect_is_still_closed_when_its_account_i
         assert board.call("disconnect", "client namespace disconnect", timeout=10) is None  # the handler ran
         assert board.connected
         with app.app_context():  # as another process would: only the sweep can notice
-            users.set_enabled(users.find("nia"), False)
+            accounts.set_enabled(accounts.find("nia"), False)
             db.session.commit()
         assert closed.wait(timeout=5), "the disabled account's board is still open"
 

@@ -19,7 +19,7 @@ def store_block(page: str, store_id: str) -> str:
 def test_a_paused_store_shows_its_reason_and_resume_time_in_its_local_time(hook, menu, staff, monkeypatch):
     body = {"is_active": False, "reason": "Kitchen fire drill", "resume_at": "2026-11-28T23:30:00Z"}
     assert hook.send("PATCH", f"/stores/{menu}/status", body).status_code == 200
-    monkeypatch.setattr("app.clock.now", lambda: datetime(2026, 11, 28, 20, 0, tzinfo=timezone.utc))
+    monkeypatch.setattr("app.infra.clock.now", lambda: datetime(2026, 11, 28, 20, 0, tzinfo=timezone.utc))
     staff.login()
     block = store_block(staff.get("/stores").get_data(as_text=True), menu)
     assert 'data-status="paused"' in block and "Kitchen fire drill" in block
@@ -30,7 +30,7 @@ def test_a_store_past_its_resume_time_and_still_paused_says_it_is_overdue_to_reo
                                                                                    monkeypatch):
     body = {"is_active": False, "reason": "Kitchen fire drill", "resume_at": "2026-11-28T23:30:00Z"}
     assert hook.send("PATCH", f"/stores/{menu}/status", body).status_code == 200
-    monkeypatch.setattr("app.clock.now", lambda: datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc))
+    monkeypatch.setattr("app.infra.clock.now", lambda: datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc))
     staff.login()
     block = store_block(staff.get("/stores").get_data(as_text=True), menu)
     assert "was due to reopen at Sat 2026-11-28 18:30 EST" in block and "resumes" not in block

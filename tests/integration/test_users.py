@@ -83,7 +83,7 @@ def test_an_admin_cannot_disable_their_own_account(app, staff):
 # Flask-SocketIO's test client refuses a message queue: this runs in-process.
 @pytest.mark.parametrize("app_config", [{"REDIS_URL": None}], ids=["in-process"])
 def test_a_disabled_users_open_board_is_disconnected_and_gets_no_more_orders(app, staff, api, menu):
-    from app import live
+    from app.infra import live
     from app.extensions import socketio
     from tests.helpers import Auth, order_body
 
@@ -237,9 +237,9 @@ def test_the_cli_sets_a_role_and_a_password_and_ends_sessions(app, runner):
     assert result.exit_code == 0, result.output
     assert _ended(nia)
     with app.app_context():
-        from app import users
+        from app.services import accounts
 
-        assert users.authenticate("nia", "brand new pw").role == "manager"
+        assert accounts.authenticate("nia", "brand new pw").role == "manager"
     assert runner.invoke(args=["user", "set-password", "nia", "--password", "short"]).exit_code != 0
     assert "no user 'ghost'" in runner.invoke(args=["user", "set-role", "ghost", "admin"]).output
     assert runner.invoke(args=["user", "set-role", "nia", "overlord"]).exit_code != 0

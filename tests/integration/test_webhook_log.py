@@ -4,7 +4,7 @@ import pytest
 import json
 import re
 
-from app import clock
+from app.infra import clock
 from app.extensions import db
 from app.models import WebhookReceipt
 from app.board.cards import order_url

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.lifecycle import Cancel, Confirm, Forbidden, Lifecycle, Ready, Submit
+from app.domain.lifecycle import Cancel, Confirm, Forbidden, Lifecycle, Ready, Submit
 from tests.helpers import order_body
 from tests.unit.test_lifecycle import FakeOrder
 

@@ -1,11 +1,11 @@
-"""OneTablet's webhooks from the HTTP side (SPEC §3.1), with real signatures:
+"""OneTablet's webhooks from the HTTP side (contract §3.1), with real signatures:
 every answer code, duplicates, reordering, and the raw log of what was received."""
 import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app import orders
+from app.services import orders
 from app.extensions import db
 from app.models import OrderEvent, WebhookReceipt
 from tests.helpers import signed_headers
@@ -72,7 +72,7 @@ def test_late_confirmation_after_ready_keeps_its_prep_time_without_moving(app, h
 
 def finish(app, hook, order_id, terminal, courier):
     """Cancel the order (staff) or deliver it (ready, then the courier's dropoff)."""
-    from app import actions
+    from app.services import actions
 
     with app.app_context():
         if terminal == "cancelled":
@@ -196,7 +196,7 @@ def test_not_json_is_400_with_a_json_error(hook, submitted):
 
 def test_undecodable_bytes_correctly_signed_are_400(client, submitted):
     raw = b"\xff\xfe\x00garbage"
-    from app.webhooks.signature import _hmac  # the same key derivation the server uses
+    from app.infra.signing import _hmac  # the same key derivation the server uses
     import base64
     import time
     from tests.helpers import WEBHOOK_SECRET
@@ -354,7 +354,7 @@ def test_every_webhook_is_kept_raw_with_its_verdict(app, hook, submitted):
 
 
 def test_any_order_id_works_slashes_and_url_characters_included(app, api, hook, menu):
-    """SPEC §3.3: `id` is any non-empty string the customer app chose."""
+    """contract §3.3: `id` is any non-empty string the customer app chose."""
     from urllib.parse import quote
 
     from tests.helpers import order_body
@@ -365,7 +365,7 @@ def test_any_order_id_works_slashes_and_url_characters_included(app, api, hook, 
     assert hook.ready(path).status_code == 200
     order = api.get(path).get_json()
     assert (order["id"], order["state"]) == (order_id, "ready")
-    from app import actions
+    from app.services import actions
     from app.models import OutboxMessage
 
     with app.app_context():

@@ -15,8 +15,7 @@ APP = ROOT / "app"
 
 DOMAIN, INFRA, SERVICES, ENTRY = range(4)
 # Modules below the entry points that do not live in a layer's folder.
-INFRA_MODULES = {"app.extensions", "app.models", "app.ids", "app.refusals", "app.outbox",
-                 "app.outbox.client", "app.outbox.retry_policy"}
+INFRA_MODULES = {"app.extensions", "app.models", "app.outbox", "app.outbox.client", "app.outbox.retry_policy"}
 ORDER_FIELDS = {"state", "version", "courier_status"}
 
 

@@ -1,4 +1,4 @@
-"""The order lifecycle alone (SPEC §1, §2): no Flask, no database."""
+"""The order lifecycle alone (contract §1, §2): no Flask, no database."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app import lifecycle as lc
-from app.lifecycle import (AssignCourier, Cancel, CheckOverdue, Confirm, Forbidden, Lifecycle, Override, PickUp,
-                           PostCourierStatus, Ready, Reject, Submit)
+from app.domain import lifecycle as lc
+from app.domain.lifecycle import AssignCourier, Cancel, CheckOverdue, Confirm, Forbidden, Lifecycle, Override, PickUp, PostCourierStatus, Ready, Reject, Submit
 
 T0 = datetime(2026, 11, 27, 18, 0, tzinfo=timezone.utc)
 

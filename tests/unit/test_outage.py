@@ -1,10 +1,10 @@
 """A run of repeated failures is logged once in full, then as spaced one-line reminders,
-and its end once (app/outage.py). Time is a fake monotonic clock: no sleeping."""
+and its end once (app/infra/outage.py). Time is a fake monotonic clock: no sleeping."""
 import logging
 
 from sqlalchemy.exc import OperationalError
 
-from app.outage import Failures
+from app.infra.outage import Failures
 
 log = logging.getLogger("test.outage")
 

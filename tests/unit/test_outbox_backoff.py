@@ -1,12 +1,12 @@
 """The outbox's retry schedule: exponential backoff with full jitter, Retry-After, and
-which answers are worth another try (app/onetablet/policy.py)."""
+which answers are worth another try (app/outbox/retry_policy.py)."""
 import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 
-from app.onetablet import policy
+from app.outbox import retry_policy
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -20,20 +20,20 @@ def answer(status, headers=None, body="{}"):
 
 
 def test_backoff_cap_doubles_from_the_base_until_the_maximum():
-    caps = [policy.backoff_cap(n, base=2, cap=600) for n in range(1, 13)]
+    caps = [retry_policy.backoff_cap(n, base=2, cap=600) for n in range(1, 13)]
     assert caps == [2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600, 600]
 
 
 def test_full_jitter_draws_anywhere_below_the_cap():
     rng = random.Random(3)
-    draws = [policy.backoff_delay(5, base=2, cap=600, rng=rng) for _ in range(2000)]
+    draws = [retry_policy.backoff_delay(5, base=2, cap=600, rng=rng) for _ in range(2000)]
     assert all(0 <= d <= 32 for d in draws)
     assert min(draws) < 2 and max(draws) > 30  # spread over the whole range, not bunched
     assert 14 < sum(draws) / len(draws) < 18  # uniform: mean half the cap
 
 
 def test_huge_attempt_numbers_do_not_overflow():
-    assert policy.backoff_cap(10_000, base=2, cap=600) == 600
+    assert retry_policy.backoff_cap(10_000, base=2, cap=600) == 600
 
 
 @pytest.mark.parametrize("header, seconds", [
@@ -56,35 +56,35 @@ def test_huge_attempt_numbers_do_not_overflow():
     ("Sat, 01 Jan 10000 00:00:00 GMT", None),  # past what a datetime holds
 ])
 def test_retry_after_reads_seconds_or_an_http_date(header, seconds):
-    assert policy.parse_retry_after(header, NOW) == seconds
+    assert retry_policy.parse_retry_after(header, NOW) == seconds
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_throttling_and_server_errors_are_retried(status):
-    verdict = policy.judge(answer(status, {"Retry-After": "3"}), None, NOW)
-    assert (verdict.outcome, verdict.status_code, verdict.retry_after) == (policy.RETRY, status, 3.0)
+    verdict = retry_policy.judge(answer(status, {"Retry-After": "3"}), None, NOW)
+    assert (verdict.outcome, verdict.status_code, verdict.retry_after) == (retry_policy.RETRY, status, 3.0)
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 410, 422, 301])
 def test_other_non_success_answers_are_final(status):
-    assert policy.judge(answer(status), None, NOW).outcome == policy.FINAL
+    assert retry_policy.judge(answer(status), None, NOW).outcome == retry_policy.FINAL
 
 
 @pytest.mark.parametrize("status", [200, 201, 202, 204])
 def test_2xx_is_sent(status):
-    assert policy.judge(answer(status), None, NOW).outcome == policy.SENT
+    assert retry_policy.judge(answer(status), None, NOW).outcome == retry_policy.SENT
 
 
 @pytest.mark.parametrize("error", [requests.ConnectTimeout("slow"), requests.ReadTimeout("slow"),
                                    requests.ConnectionError("refused")])
 def test_timeouts_and_connection_errors_are_retried(error):
-    verdict = policy.judge(None, error, NOW)
-    assert verdict.outcome == policy.RETRY and verdict.status_code is None
+    verdict = retry_policy.judge(None, error, NOW)
+    assert verdict.outcome == retry_policy.RETRY and verdict.status_code is None
 
 
 def plan(attempts, *, retry_after=None, now=NOW, started=NOW, max_attempts=12, max_hours=24.0):
-    return policy.next_attempt(attempts=attempts, now=now, started=started,
-                               verdict=policy.Verdict(policy.RETRY, 503, "HTTP 503", retry_after),
+    return retry_policy.next_attempt(attempts=attempts, now=now, started=started,
+                               verdict=retry_policy.Verdict(retry_policy.RETRY, 503, "HTTP 503", retry_after),
                                max_attempts=max_attempts, max_hours=max_hours, base=2, cap=600,
                                rng=random.Random(1))
 
@@ -92,7 +92,7 @@ def plan(attempts, *, retry_after=None, now=NOW, started=NOW, max_attempts=12, m
 def test_next_attempt_is_within_the_jittered_window():
     for attempts in range(1, 12):
         when = plan(attempts)
-        assert NOW <= when <= NOW + timedelta(seconds=policy.backoff_cap(attempts, base=2, cap=600))
+        assert NOW <= when <= NOW + timedelta(seconds=retry_policy.backoff_cap(attempts, base=2, cap=600))
 
 
 def test_retry_after_replaces_the_jitter_and_is_never_shortened():

@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app import jobs, overdue, retention
+from app import jobs
+from app.services import overdue, retention
 
 
 class FakeApp:

@@ -1,8 +1,8 @@
-"""Settings from the environment (app/config.py): a value Passline cannot run with is
+"""Settings from the environment (app/infra/config.py): a value Passline cannot run with is
 refused at start, in one line naming the variable and what it takes, never taken quietly."""
 import pytest
 
-from app import config
+from app.infra import config
 
 
 def settings(monkeypatch, **env):

@@ -27,8 +27,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from .db import reading_only
-from .extensions import db, socketio
-from .models import Order, Store
+from ..extensions import db, socketio
+from ..models import Order
 
 BOARD_ROOM = "board"
 _PENDING = "live_pending"  # session.info key: {(kind, id(object)): (kind, object)}

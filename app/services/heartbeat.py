@@ -20,9 +20,9 @@ from typing import Optional
 from flask import current_app
 from sqlalchemy import select, update
 
-from . import clock
-from .extensions import db
-from .models import Heartbeat
+from ..infra import clock
+from ..extensions import db
+from ..models import Heartbeat
 
 OVERDUE = "overdue"
 _STARTED = "passline_started_at"

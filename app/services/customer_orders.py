@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from . import orders, stores
-from .extensions import db
-from .lifecycle import Submit
-from .models import Order, Store
+from . import orders, store_updates
+from ..extensions import db
+from ..domain.lifecycle import Submit
+from ..models import Order, Store
 
 ACTOR = "customer_app"
 
@@ -52,7 +52,7 @@ def total(new) -> int:
 
 def _orderable_store(new) -> Store:
     ref = new.store.merchant_supplied_id
-    store = stores.get(ref)
+    store = store_updates.get(ref)
     if store is None:
         raise Refused(422, "unknown_store", f"no store with merchant_supplied_id {ref!r}",
                       "store.merchant_supplied_id", "unknown store")

@@ -3,7 +3,7 @@ customers and a simulated dispatcher.
 
 One process runs it all: migrations on the SQLite file under instance/, a `demo` manager
 login (printed), Passline on 127.0.0.1:5000 with its outbox worker and scheduler, the
-OneTablet simulator (app/onetablet/simulator.py) playing the demo restaurants, a stream of
+OneTablet simulator (devtools/simulator.py) playing the demo restaurants, a stream of
 customer orders through the real `POST /api/orders`, and a dispatcher bot that assigns
 couriers and posts their statuses through app.actions, so orders walk through every state.
 Restaurant and courier time runs `--speed` times faster than real time (the overdue limits
@@ -27,12 +27,12 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from . import actions
-from .extensions import db
-from .lifecycle import CONFIRMED, DELIVERY_TYPES, IN_TRANSIT, READY, TERMINAL
-from .models import Courier, Order, Store, User
-from .onetablet.restaurants import RESTAURANTS, Restaurant
-from .webhooks.signature import new_secret
+from app.services import actions
+from app.extensions import db
+from app.domain.lifecycle import CONFIRMED, DELIVERY_TYPES, IN_TRANSIT, READY, TERMINAL
+from app.models import Courier, Order, Store, User
+from .restaurants import RESTAURANTS, Restaurant
+from app.infra.signing import new_secret
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,9 @@ def demo_login() -> str:
     password = secrets.token_urlsafe(9)
     user = db.session.execute(select(User).where(User.username == DEMO_USER)).scalar_one_or_none()
     if user is None:
-        from . import users
+        from app.services import accounts
 
-        users.create_user(DEMO_USER, role="manager", password=password)
+        accounts.create_user(DEMO_USER, role="manager", password=password)
     else:
         user.password_hash, user.role, user.is_enabled = generate_password_hash(password), "manager", True
     db.session.commit()
@@ -285,7 +285,7 @@ def register(app) -> None:
     @click.option("--chaos/--no-chaos", default=True, show_default=True,
                   help="the simulator sometimes duplicates or reorders webhooks and answers 503")
     def demo_command(port, sim_port, orders_per_minute, speed, chaos):
-        """Run Passline with a simulated OneTablet, customers and dispatcher (SPEC §6)."""
+        """Run Passline with a simulated OneTablet, customers and dispatcher (contract §6)."""
         run(current_app._get_current_object(), port=port, sim_port=sim_port,
             orders_per_minute=orders_per_minute, speed=speed, chaos=chaos)
 
@@ -293,9 +293,9 @@ def register(app) -> None:
 def run(app, *, port: int, sim_port: int, orders_per_minute: float, speed: float, chaos: bool) -> None:
     import flask_migrate
 
-    from . import background
-    from .extensions import socketio
-    from .onetablet.simulator import Behaviour, Simulator
+    from app import background
+    from app.extensions import socketio
+    from .simulator import Behaviour, Simulator
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     generated = _settings(app, port=port, sim_port=sim_port, speed=speed)
@@ -373,14 +373,14 @@ def _interrupt(*_):
 def _stop_all(app, customers, dispatcher, simulator) -> None:
     """Tell every part to stop first, then wait for each briefly: their threads are
     daemons, so one busy with a call in flight cannot hold the exit for long."""
-    from .onetablet import worker
+    from app.outbox import sender as outbox_sender
 
     customers.stopped.set()
     dispatcher.stopped.set()
     scheduler = app.extensions.get("passline_scheduler")
     if scheduler is not None and scheduler.running:
         scheduler.shutdown(wait=False)
-    worker.stop(timeout=5)
+    outbox_sender.stop(timeout=5)
     simulator.stop()
     customers.stop(timeout=2)
     dispatcher.stop(timeout=2)

@@ -22,11 +22,11 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from .. import clock
-from ..extensions import db
-from ..lifecycle import TimeLimits
-from ..models import Courier, Store
-from ..config import time_limits
+from app.infra import clock
+from app.extensions import db
+from app.domain.lifecycle import TimeLimits
+from app.models import Courier, Store
+from app.infra.config import time_limits
 
 STORES = [  # merchant id, name, timezone, share of orders
     ("hist-nyc", "Brooklyn Burgers", "America/New_York", 5),

@@ -10,7 +10,7 @@
   record an operator reads in a dispute, so deleting them is the operator's choice. The
   orders' own audit trail is never pruned. Refused unauthenticated requests need no job
   here: they keep no body and live in a ring of one per second of the hour, bounded at
-  every insert (app/refusals.py), where an hourly job would leave an attacker an hour.
+  every insert (app/infra/refusals.py), where an hourly job would leave an attacker an hour.
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from typing import Optional
 from flask import current_app
 from sqlalchemy import delete, select
 
-from . import clock
-from .extensions import db
-from .models import DedupeKey, WebhookReceipt
+from ..infra import clock
+from ..extensions import db
+from ..models import DedupeKey, WebhookReceipt
 
 # Rows deleted per transaction: short transactions, so webhooks never queue behind one.
 BATCH = 5_000

@@ -1,10 +1,10 @@
-"""The overdue tick (SPEC §2): flag every order whose alarm is due, once.
+"""The overdue tick (contract §2): flag every order whose alarm is due, once.
 
 An order's `next_alarm_at` (kept by the lifecycle) says when the scheduler must next look
 at it: its deadline, then twice its limit, then NULL. A tick reads only rows with
 `next_alarm_at <= now`, an indexed range, so it stays cheap however many orders are open.
 
-Two guards keep flagging single even if two schedulers run (a misconfiguration, SPEC §7):
+Two guards keep flagging single even if two schedulers run (a misconfiguration, contract §7):
 - one tick at a time: on PostgreSQL a transaction-scoped advisory lock (a second
   scheduler finds it taken and skips its tick); SQLite's BEGIN IMMEDIATE serialises
   every writer anyway;
@@ -22,10 +22,11 @@ from typing import Optional
 from flask import current_app
 from sqlalchemy import Select, func, select
 
-from . import clock, orders
-from .extensions import db
-from .lifecycle import CheckOverdue
-from .models import Order
+from ..infra import clock
+from . import orders
+from ..extensions import db
+from ..domain.lifecycle import CheckOverdue
+from ..models import Order
 
 ACTOR = "scheduler"
 # What the lifecycle's check_overdue writes, and what else it reads: the tick loads only
@@ -34,7 +35,7 @@ ACTOR = "scheduler"
 WRITES = ("next_alarm_at", "overdue_level", "overdue_limit", "overdue_since", "acknowledged_at", "version")
 READS = ("state", "deadline_limit", "deadline_started_at", "deadline_at")
 # Orders per transaction. A flag costs a few tens of microseconds (the board's cards are
-# rendered after commit, by app/live.py), so a batch holds SQLite's write lock for a few
+# rendered after commit, by app/infra/live.py), so a batch holds SQLite's write lock for a few
 # tens of milliseconds at most, and a tick with 1% of 100,000 orders due is one batch.
 BATCH_SIZE = 1000
 # pg_try_advisory_xact_lock key: any constant no other lock uses ("overdue" in ASCII).

@@ -6,10 +6,10 @@ from urllib.parse import quote
 
 from flask import current_app
 
-from . import outbox
-from .lifecycle import (CANCELLED, COMPLETED, CONFIRMED, IN_TRANSIT, READY, REJECTED, TERMINAL, Change)
-from .extensions import db
-from .models import Courier, Refund
+from .. import outbox
+from ..domain.lifecycle import CANCELLED, COMPLETED, CONFIRMED, IN_TRANSIT, READY, REJECTED, TERMINAL, Change
+from ..extensions import db
+from ..models import Courier, Refund
 
 # Customer notifications (issue 3): the states the customer hears about.
 NOTIFY_ON = {CONFIRMED: "order.confirmed", REJECTED: "order.rejected", READY: "order.ready",

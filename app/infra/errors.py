@@ -1,6 +1,5 @@
 """Error answers: JSON for machines (/api, /onetablet, /healthz), a page for people (the
 base layout: navigation, and a way back)."""
-import os
 from urllib.parse import urlsplit
 
 from markupsafe import escape
@@ -8,7 +7,7 @@ from flask import current_app, jsonify, render_template, request, send_from_dire
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from ..extensions import db
 
 MACHINE_PREFIXES = ("/api", "/onetablet", "/healthz")
 # What a refused form says: in words, with what to do (Flask-WTF's own reasons, such as

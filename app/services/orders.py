@@ -10,12 +10,13 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import clock, effects, live
-from .bulk import Writes
-from .extensions import db
-from .config import time_limits
-from .lifecycle import Change, Command, Forbidden, Lifecycle
-from .models import Order, OrderEvent
+from ..infra import clock, live
+from . import effects
+from ..infra.bulk import Writes
+from ..extensions import db
+from ..infra.config import time_limits
+from ..domain.lifecycle import Change, Command, Forbidden, Lifecycle
+from ..models import Order, OrderEvent
 
 
 def lifecycle() -> Lifecycle:
@@ -97,7 +98,7 @@ def apply_to_rows(rows, command: Command, *, actor: str, fields: tuple[str, ...]
     locked by the caller; `fields` are the ones it writes. Each order goes through the
     lifecycle as an object holding just those (the rule stays in the lifecycle; reading
     any other field fails loudly); then, per chunk, one UPDATE writes `fields` back by
-    primary key and one INSERT adds the audit rows (app/bulk.py).
+    primary key and one INSERT adds the audit rows (app/infra/bulk.py).
     Effects and the live push follow as in apply(). Returns how many orders changed.
     The caller commits."""
     now = clock.now()
@@ -133,8 +134,8 @@ def _iso(value):
 
 
 def to_json(order: Order, *, timeline: bool = False) -> dict:
-    """The order as the customer app and tests read it (SPEC §3.3)."""
-    from .models import OutboxMessage  # local: keeps this module's imports to the core
+    """The order as the customer app and tests read it (contract §3.3)."""
+    from ..models import OutboxMessage  # local: keeps this module's imports to the core
 
     failed = db.session.execute(
         select(OutboxMessage).where(OutboxMessage.order_id == order.id, OutboxMessage.status == "failed")

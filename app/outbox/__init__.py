@@ -1,16 +1,16 @@
 """The durable outbox: calls Passline owes OneTablet or the customer app.
 
-`enqueue` adds a message to the current transaction, so the call exists exactly when
-the change that causes it is committed. The worker (app/onetablet/worker.py) sends it.
+This module is the queue: `enqueue` adds a message to the current transaction, so the
+call exists exactly when the change that causes it is committed. Beside it: sender.py
+(the threads that send due messages and record each answer), retry_policy.py (what an
+answer means: done, retry when, or give up) and client.py (the HTTP clients).
 """
 import logging
 import uuid
 
-from sqlalchemy import select
-
-from . import clock
-from .extensions import db
-from .models import OutboxMessage
+from ..infra import clock
+from ..extensions import db
+from ..models import OutboxMessage
 
 log = logging.getLogger(__name__)
 _WAKE = "outbox_wake"

@@ -10,12 +10,13 @@ from typing import Optional
 
 from sqlalchemy import select
 
-from . import orders, outbox
-from .extensions import db
-from .lifecycle import (Acknowledge, AssignCourier, Cancel, Command, Forbidden, Override, PickUp,
-                        PostCourierStatus, RetryCall)
-from .models import Courier, OutboxMessage
-from .onetablet import policy
+from . import orders
+from .. import outbox
+from ..extensions import db
+from ..domain.lifecycle import (Acknowledge, AssignCourier, Cancel, Command, Forbidden, Override, PickUp,
+                                PostCourierStatus, RetryCall)
+from ..models import Courier, OutboxMessage
+from ..outbox import retry_policy
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def retry_call(message_id: int, *, actor: str) -> OutboxMessage:
     previous = {"message_id": message.id, "kind": message.kind, "attempts": message.attempts,
                 "last_error": message.last_error}
     new_key = None
-    if policy.refused(message.last_status_code):
+    if retry_policy.refused(message.last_status_code):
         # A new key: under the old one OneTablet (or the customer app) answered with a
         # refusal, so it did nothing, and one that keeps answers per key would only repeat
         # that refusal. Had any earlier try been done, its success would have been replayed

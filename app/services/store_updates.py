@@ -9,9 +9,9 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import live
-from .extensions import db
-from .models import MenuItem, Store
+from ..infra import live
+from ..extensions import db
+from ..models import MenuItem, Store
 
 
 def get(merchant_supplied_id: str, *, lock: bool = False) -> Optional[Store]:
@@ -22,7 +22,7 @@ def get(merchant_supplied_id: str, *, lock: bool = False) -> Optional[Store]:
 
 
 def get_or_create(merchant_supplied_id: str) -> Store:
-    """A store becomes known when OneTablet first speaks of it (SPEC §3.3)."""
+    """A store becomes known when OneTablet first speaks of it (contract §3.3)."""
     store = get(merchant_supplied_id, lock=True)
     if store is not None:
         return store

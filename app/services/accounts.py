@@ -6,8 +6,8 @@ import secrets
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
-from .models import User
+from ..extensions import db
+from ..models import User
 
 ROLES = ("dispatcher", "manager", "admin")
 # What each role may do on top of the one below it.
@@ -100,7 +100,7 @@ def _dummy_hash() -> str:
 
 def authenticate(username: str, password: str) -> User | None:
     """The account, when `password` is its own and it is enabled. Every answer costs one
-    password hash: how long it takes must not tell which usernames exist (SPEC §3.6)."""
+    password hash: how long it takes must not tell which usernames exist (contract §3.6)."""
     dummy = _dummy_hash()  # made (once) before the lookup: the first login of either kind pays it
     user = find(username)
     usable = user is not None and user.is_enabled

@@ -1,4 +1,4 @@
-"""The order lifecycle (SPEC §1 and §2): states, transitions, time limits, audit entries.
+"""The order lifecycle (contract §1 and §2): states, transitions, time limits, audit entries.
 
 Plain Python, no Flask and no database: every entry point (webhook, staff form,
 scheduler, API) loads an order, calls one method here, and writes the returned
@@ -67,7 +67,7 @@ class Change:
 
 @dataclass(frozen=True)
 class TimeLimits:
-    """SPEC §2. `preparation` applies when the restaurant gave no prep_time; when it
+    """contract §2. `preparation` applies when the restaurant gave no prep_time; when it
     did, the limit is that time plus `preparation_grace`."""
 
     confirmation: timedelta = timedelta(minutes=5)
@@ -481,7 +481,7 @@ class Lifecycle:
         return Change(event, from_state, to_state, implied=implied, detail=detail)
 
     def _set_deadline(self, order) -> None:
-        """The deadline of the step the order now waits for (SPEC §2); none when terminal."""
+        """The deadline of the step the order now waits for (contract §2); none when terminal."""
         limit, start, deadline = self._deadline_for(order)
         order.deadline_limit = limit
         order.deadline_started_at = start
@@ -511,7 +511,7 @@ class Lifecycle:
     @staticmethod
     def _keep_unknown_restaurant_id(order, merchant_supplied_id) -> dict[str, Any]:
         """What a refused event still keeps: the restaurant's order id, when Passline has
-        none (a cancellation does not carry it, and SPEC §3.1 says keep it)."""
+        none (a cancellation does not carry it, and contract §3.1 says keep it)."""
         if order.merchant_supplied_id is not None or not merchant_supplied_id:
             return {}
         order.merchant_supplied_id = merchant_supplied_id

@@ -1,4 +1,4 @@
-"""Settings from the environment (SPEC §4). One place for every knob.
+"""Settings from the environment (contract §4). One place for every knob.
 
 A setting that cannot be used is refused at start, in one line that names it and says
 what it takes: a typo must not start a process that silently never ticks (a negative
@@ -8,7 +8,7 @@ import os
 import secrets
 from datetime import timedelta
 
-from .lifecycle import TimeLimits
+from ..domain.lifecycle import TimeLimits
 
 
 class SettingError(RuntimeError):
@@ -71,7 +71,7 @@ def _normalise_database_url(url: str) -> str:
 
 
 def from_environment(instance_path: str) -> dict:
-    """Read SPEC §4's variables; defaults are the single-process SQLite setup."""
+    """Read contract §4's variables; defaults are the single-process SQLite setup."""
     env = os.environ.get
     production = _choice("PASSLINE_ENV", "development", ("development", "production")) == "production"
     secret_key = env("SECRET_KEY")
@@ -80,7 +80,7 @@ def from_environment(instance_path: str) -> dict:
             raise SettingError("SECRET_KEY must be set when PASSLINE_ENV=production")
         secret_key = secrets.token_hex(32)  # sessions last until the next start in dev
     if production and env("CUSTOMER_WEBHOOK_URL") and not env("CUSTOMER_WEBHOOK_SECRET"):
-        # SPEC §4: customer notifications are signed; the customer app's secret is its own,
+        # contract §4: customer notifications are signed; the customer app's secret is its own,
         # never OneTablet's (a shared one would let either forge the other's webhooks).
         raise SettingError("CUSTOMER_WEBHOOK_SECRET must be set when CUSTOMER_WEBHOOK_URL is "
                            "and PASSLINE_ENV=production: customer notifications are signed with it")
@@ -109,12 +109,12 @@ def from_environment(instance_path: str) -> dict:
         "OVERDUE_CHECK_SECONDS": _number("OVERDUE_CHECK_SECONDS", 15, unit="seconds"),
         # A visible board reloads itself this often, in case a live push was lost (0: never).
         "BOARD_CATCH_UP_SECONDS": _number("BOARD_CATCH_UP_SECONDS", 60, above=False, unit="seconds"),
-        # Webhook dedupe keys are kept this long (app/retention.py), pruned this often.
+        # Webhook dedupe keys are kept this long (app/services/retention.py), pruned this often.
         "DEDUPE_KEEP_DAYS": _number("DEDUPE_KEEP_DAYS", 30, unit="days"),
         "RECEIPTS_KEEP_DAYS": _number("RECEIPTS_KEEP_DAYS", 0, above=False, unit="days"),  # 0: the webhook log is kept
         "RETENTION_CHECK_SECONDS": _number("RETENTION_CHECK_SECONDS", 3600, unit="seconds"),
         # /healthz says "degraded" (still 200), and the board warns, when the overdue tick is later than
-        # 3 x OVERDUE_CHECK_SECONDS + this (app/heartbeat.py).
+        # 3 x OVERDUE_CHECK_SECONDS + this (app/services/heartbeat.py).
         "HEARTBEAT_MARGIN_SECONDS": _number("HEARTBEAT_MARGIN_SECONDS", 60, above=False, unit="seconds"),
         # Which background services this process runs: "auto" starts them when the
         # process serves (flask run / gunicorn); "off" leaves them to other processes.
@@ -143,7 +143,7 @@ def from_environment(instance_path: str) -> dict:
         # /couriers left open through a shift must still submit. The token is tied to the
         # session's own random value, so logging out or a new session still ends it.
         "WTF_CSRF_TIME_LIMIT": None,
-        "MAX_CONTENT_LENGTH": 1024 * 1024,  # SPEC §3.1: 413 over 1 MiB
+        "MAX_CONTENT_LENGTH": 1024 * 1024,  # contract §3.1: 413 over 1 MiB
         # Wrong passwords allowed per window (app/auth/throttle.py), counted per username and
         # per client address; the next guess is refused (429) without hashing anything.
         "LOGIN_FAILURES_PER_USERNAME": _number("LOGIN_FAILURES_PER_USERNAME", 10, minimum=1, above=False,

@@ -1,4 +1,4 @@
-"""What a request that fails authentication may leave behind (SPEC §3.6): anyone on the
+"""What a request that fails authentication may leave behind (contract §3.6): anyone on the
 internet can send them, as fast as they like, so whatever they cost us must be bounded.
 
 - A log line, and (for webhooks) a small receipt without the body, at most once a second

@@ -8,7 +8,7 @@ from typing import Optional
 
 import requests
 
-from ..webhooks.signature import sign
+from ..infra.signing import sign
 
 USER_AGENT = "Passline-outbox/1"
 

@@ -30,9 +30,9 @@ import requests
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from .. import routing
-from ..lifecycle import CANCEL_REASONS, COURIER_STATUSES
-from ..webhooks.signature import sign
+from app.infra import routing
+from app.domain.lifecycle import CANCEL_REASONS, COURIER_STATUSES
+from app.infra.signing import sign
 from .restaurants import Restaurant
 
 log = logging.getLogger(__name__)

@@ -27,12 +27,14 @@ from typing import Optional
 from sqlalchemy import event, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from .. import clock, orders, outbox
-from ..outage import Failures
+from ..infra import clock
+from ..services import orders
+from .. import outbox
+from ..infra.outage import Failures
 from ..extensions import db
-from ..lifecycle import CallGaveUp
+from ..domain.lifecycle import CallGaveUp
 from ..models import Order, OutboxMessage
-from . import policy
+from . import retry_policy
 from .client import Client, configured_targets
 
 log = logging.getLogger(__name__)
@@ -222,7 +224,7 @@ class Worker:
 
     # --- send and record ---------------------------------------------------------------
 
-    def send(self, client: Client, claimed: Claimed, sender: str) -> policy.Verdict:
+    def send(self, client: Client, claimed: Claimed, sender: str) -> retry_policy.Verdict:
         response = error = None
         try:
             response = client.deliver(target=claimed.target, method=claimed.method, path=claimed.path,
@@ -230,7 +232,7 @@ class Worker:
         except Exception as exc:  # requests' errors, and anything else: the next try may do better
             error = exc
         try:
-            verdict = policy.judge(response, error, clock.now())
+            verdict = retry_policy.judge(response, error, clock.now())
             self.record(claimed, verdict, response, sender)
         except Exception as exc:
             # A bug, or an answer nobody foresaw, must still count as an attempt: a message
@@ -241,7 +243,7 @@ class Worker:
             verdict = self._record_mishap(claimed, response, exc, sender)
         return verdict
 
-    def record(self, claimed: Claimed, verdict: policy.Verdict, response, sender: str) -> None:
+    def record(self, claimed: Claimed, verdict: retry_policy.Verdict, response, sender: str) -> None:
         message = self._still_ours(claimed, sender, verdict)
         if message is None:
             return
@@ -249,11 +251,11 @@ class Worker:
         self._count_attempt(message, verdict)
         if response is not None:
             message.response = _response_record(response)
-        if verdict.outcome == policy.SENT:
+        if verdict.outcome == retry_policy.SENT:
             message.status, message.sent_at, message.last_error = "sent", now, None
             if claimed.kind == "create_order" and claimed.order_id:
                 self._keep_client_order_id(claimed.order_id, response)
-        elif verdict.outcome == policy.RETRY:
+        elif verdict.outcome == retry_policy.RETRY:
             message.last_error = verdict.error
             when = self._next_attempt(message, verdict, now)
             if when is None:
@@ -265,13 +267,13 @@ class Worker:
             self._give_up(message, now, _refused_reason(message, verdict, response))
         db.session.commit()
 
-    def _record_mishap(self, claimed: Claimed, response, exc: Exception, sender: str) -> policy.Verdict:
+    def _record_mishap(self, claimed: Claimed, response, exc: Exception, sender: str) -> retry_policy.Verdict:
         """Record an answer that could not be handled as a retryable failure: the usual
         backoff, and the usual give-up (audit row, rejection) once attempts or hours are
         spent. Should that fail too, the bare minimum: the attempt counted, and the
         message backs off or is failed (the card's badge counts failed messages)."""
         db.session.rollback()
-        verdict = policy.Verdict(policy.RETRY, status_code=getattr(response, "status_code", None),
+        verdict = retry_policy.Verdict(retry_policy.RETRY, status_code=getattr(response, "status_code", None),
                                  error=f"Passline could not handle the answer: {exc.__class__.__name__}: {exc}"[:1000])
         try:
             self.record(claimed, verdict, None, sender)
@@ -293,7 +295,7 @@ class Worker:
         db.session.commit()
         return verdict
 
-    def _still_ours(self, claimed: Claimed, sender: str, verdict: policy.Verdict) -> Optional[OutboxMessage]:
+    def _still_ours(self, claimed: Claimed, sender: str, verdict: retry_policy.Verdict) -> Optional[OutboxMessage]:
         """The claimed message, locked; None when our lease ran out and another sender
         took the message over: its outcome counts, not ours."""
         message = db.session.execute(
@@ -306,24 +308,25 @@ class Worker:
         return message
 
     @staticmethod
-    def _count_attempt(message: OutboxMessage, verdict: policy.Verdict) -> None:
+    def _count_attempt(message: OutboxMessage, verdict: retry_policy.Verdict) -> None:
         message.attempts += 1
         message.last_status_code = verdict.status_code
         message.locked_by = message.locked_until = None
 
-    def _next_attempt(self, message: OutboxMessage, verdict: policy.Verdict, now: datetime) -> Optional[datetime]:
-        return policy.next_attempt(
+    def _next_attempt(self, message: OutboxMessage, verdict: retry_policy.Verdict, now: datetime) -> Optional[datetime]:
+        return retry_policy.next_attempt(
             attempts=message.attempts, now=now, started=_round_started(message), verdict=verdict,
             max_attempts=self.config["OUTBOX_MAX_ATTEMPTS"], max_hours=self.config["OUTBOX_MAX_HOURS"],
             base=self.config["OUTBOX_BASE_DELAY_SECONDS"], cap=self.config["OUTBOX_MAX_DELAY_SECONDS"],
             rng=self.rng)
 
-    def _gave_up_reason(self, message: OutboxMessage, verdict: policy.Verdict, now: datetime) -> str:
+    def _gave_up_reason(self, message: OutboxMessage, verdict: retry_policy.Verdict, now: datetime) -> str:
         who = "OneTablet" if message.target == "onetablet" else "the customer webhook"
         last = f"HTTP {verdict.status_code}" if verdict.status_code else (verdict.error or "no answer")
         max_hours = self.config["OUTBOX_MAX_HOURS"]
-        deadline = policy.give_up_at(_round_started(message), max_hours)
-        if message.attempts < self.config["OUTBOX_MAX_ATTEMPTS"] and policy.waits_past_give_up(verdict, now, deadline):
+        deadline = retry_policy.give_up_at(_round_started(message), max_hours)
+        if (message.attempts < self.config["OUTBOX_MAX_ATTEMPTS"]
+                and retry_policy.waits_past_give_up(verdict, now, deadline)):
             return (f"{who} could not take the {message.kind} call: it asked to wait {_span(verdict.retry_after)} "
                     f"({last}, Retry-After), past the {max_hours:g} h Passline keeps trying")
         return (f"{who} could not take the {message.kind} call: gave up after {message.attempts} attempts "
@@ -390,7 +393,7 @@ def _answer_detail(response) -> str:
     return str(body)[:300]
 
 
-def _refused_reason(message: OutboxMessage, verdict: policy.Verdict, response) -> str:
+def _refused_reason(message: OutboxMessage, verdict: retry_policy.Verdict, response) -> str:
     detail = _answer_detail(response)
     who = "OneTablet" if message.target == "onetablet" else "the customer webhook"
     return f"{who} refused the {message.kind} call (HTTP {verdict.status_code})" + (f": {detail}" if detail else "")

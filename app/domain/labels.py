@@ -1,6 +1,6 @@
 """The words staff read for Passline's codes: states, courier statuses, time limits, audit
 events, cancel reasons, who did it. The one place codes become labels; the JSON API and
-the CSV keep the codes themselves (SPEC §3.3)."""
+the CSV keep the codes themselves (contract §3.3)."""
 from __future__ import annotations
 
 LABELS = {
