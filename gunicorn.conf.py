@@ -1,9 +1,13 @@
 """Gunicorn settings for Passline: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
-Flask-SocketIO's deployment guide, for the threading async mode we use (WebSocket via
-simple-websocket): one worker per gunicorn, many threads (`-w 1 --threads 100`). Its load
-balancer has no sticky sessions, so scale with several gunicorns on their own ports behind
-nginx (deploy/nginx.conf) and REDIS_URL as the Socket.IO message queue.
+Flask-SocketIO's deployment guide, gevent mode: one worker of gunicorn's `gevent` class
+(WebSocket through simple-websocket, which Flask-SocketIO picks when gevent-websocket is
+not installed). The worker monkey-patches the standard library before it loads the app,
+so every request, open board, outbox sender and the scheduler is a greenlet: an open
+board costs memory, not one of a fixed number of threads (docs/operations.md, "Serving
+model"). One worker, because gunicorn's own balancing is not sticky: scale with several
+gunicorns on their own ports behind nginx (deploy/nginx.conf) and REDIS_URL as the
+Socket.IO message queue.
 
 Every value can be overridden on the command line (`-b 127.0.0.1:8001`) or with
 GUNICORN_CMD_ARGS.
@@ -18,10 +22,11 @@ import gunicorn.http.wsgi
 gunicorn.http.wsgi.SERVER = "Passline"
 
 bind = os.environ.get("PASSLINE_BIND", "127.0.0.1:8000")
-worker_class = "gthread"
+worker_class = "gevent"
 workers = 1  # never more: Socket.IO needs each client to stay on one process
-threads = int(os.environ.get("PASSLINE_THREADS", "100"))  # each open WebSocket holds one
-worker_connections = 1000
+# Open connections at once (boards, webhooks, pages): a greenlet each. Past it gunicorn
+# stops accepting until one closes.
+worker_connections = int(os.environ.get("PASSLINE_CONNECTIONS", "10000"))
 keepalive = 5  # seconds; nginx keeps upstream connections open
 timeout = 60
 graceful_timeout = 20

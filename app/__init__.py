@@ -43,7 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .infra import live  # noqa: F401  (session hooks that push committed changes)
+    from .infra import cooperative
     from .infra.db import configure_engine
     from .extensions import csrf, db, migrate, socketio
 
@@ -57,12 +57,17 @@ def _init_extensions(app: Flask) -> None:
     socketio.server_options.pop("client_manager", None)
     queue = {}
     if app.config["REDIS_URL"]:
-        from .infra.live import RedisQueue
+        import socketio as python_socketio
 
-        queue["client_manager"] = RedisQueue(app.config["REDIS_URL"], channel=_socketio_channel(app.config["REDIS_URL"]))
+        # Connecting gives up fast; a Redis that accepts but never answers holds only the
+        # live publisher (app/infra/live.py), never a request.
+        queue["client_manager"] = python_socketio.RedisManager(
+            app.config["REDIS_URL"], channel=_socketio_channel(app.config["REDIS_URL"]),
+            redis_options={"socket_connect_timeout": 0.5, "socket_keepalive": True})
     socketio.init_app(
         app,
-        async_mode="threading",
+        # gevent in a serving process (gunicorn.conf.py, wsgi.py), threads in tests and CLI
+        async_mode=cooperative.async_mode(),
         **queue,
         # None: only this site's own pages may open a socket (the Origin must be this host,
         # as sent or as the proxy's X-Forwarded-Proto/Host say). An empty list would turn

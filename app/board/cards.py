@@ -1,5 +1,5 @@
 """One order card, rendered the same way for a page load and for a live update, and the
-live payloads that carry it (registered as live.payload_builders / batch_builders["order"])."""
+live payloads that carry it (given to live.init_app by app/board/__init__.py)."""
 from __future__ import annotations
 
 from contextlib import nullcontext

@@ -8,6 +8,8 @@ from flask import has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.types import TypeDecorator
 
+from . import cooperative
+
 
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC, returns aware UTC: one meaning for every backend."""
@@ -73,6 +75,48 @@ def configure_engine(engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    writers = _CooperativeWriteLock() if cooperative.is_on() else None
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN" if _reads_only() else "BEGIN IMMEDIATE")
+        if _reads_only():
+            conn.exec_driver_sql("BEGIN")
+        elif writers is None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            writers.begin(conn)
+
+    if writers is not None:
+        event.listen(engine, "commit", writers.end)
+        event.listen(engine, "rollback", writers.end)
+
+
+class _CooperativeWriteLock:
+    """Under gevent, this process's SQLite writers take turns on a greenlet lock first.
+
+    SQLite's busy handler sleeps in C: a greenlet waiting there for the write lock stops
+    every greenlet of the process, including the one that holds the lock and would
+    release it at its next cooperative step (a Redis call, a log line to a socket), so
+    both would sit out the whole busy timeout. Waiting on this lock yields instead.
+    Writers of other processes still queue on the busy timeout."""
+
+    HELD = "passline_write_lock"  # connection.info key: this connection holds the lock
+    WAIT_SECONDS = 30.0  # as the busy timeout; past it, BEGIN IMMEDIATE waits on SQLite alone
+
+    def __init__(self):
+        self._lock = threading.Lock()  # gevent's once patched (cooperative.is_on())
+
+    def begin(self, conn) -> None:
+        held = self._lock.acquire(timeout=self.WAIT_SECONDS)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if held:
+                self._lock.release()
+            raise
+        if held:
+            conn.info[self.HELD] = True
+
+    def end(self, conn) -> None:
+        if conn.info.pop(self.HELD, False):
+            self._lock.release()

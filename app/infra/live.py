@@ -1,18 +1,23 @@
-"""Live updates: announce changed orders (and stores) to every board, once committed.
+"""Live updates: announce changed orders (and stores, couriers) to every board, once committed.
 
-Two paths, both emitting only after commit, so a browser never sees a change that was
-rolled back:
+Wiring, in one place: `init_app(app, order_card=…, order_cards=…)` (called by the board,
+which owns the card) keeps this app's builders and publisher in `app.extensions` and
+registers the session hooks below on `db.session`. Nothing else sets them.
+
+Both paths emit only after commit, so a browser never sees a change that was rolled back,
+and neither makes the request wait for the fan-out to N boards:
 - One changed row (a webhook, a staff action, a call that failed): its payload (the
-  board's card) is built just before commit, when the row is final, and emitted right
-  after commit from the same thread, before the request answers: boards see the change
-  as soon as the sender gets its answer.
+  board's card) is rendered once, just before commit, when the row is final; after
+  commit it is handed to the process's publisher thread, which emits it to every board
+  while the request answers.
 - Many rows changed by set-based statements (the overdue tick flags a thousand orders at
-  once): only their ids are noted; after commit the process's publisher thread reads the
-  rows fresh, builds their payloads many at a time and emits them, so the tick commits
-  without waiting for a thousand cards, and ids that pile up meanwhile go out once each.
+  once): only their ids are noted; the publisher reads the rows fresh after commit,
+  builds their payloads many at a time and emits them, so the tick commits without
+  waiting for a thousand cards, and ids that pile up meanwhile go out once each.
 A push is best effort, as any network message: a board that missed one (a dropped
 socket, a killed process) reloads itself on reconnect. With REDIS_URL set, socketio.emit
-goes through the Redis message queue and reaches the browsers of every process.
+publishes to python-socketio's Redis message queue (app/__init__.py) and reaches the
+boards of every process; a Redis that hangs holds the publisher, never a request.
 """
 from __future__ import annotations
 
@@ -21,14 +26,12 @@ import threading
 import weakref
 from typing import Callable, Iterable
 
-import socketio as python_socketio
 from flask import Flask, current_app
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .db import reading_only
 from ..extensions import db, socketio
-from ..models import Order
 
 BOARD_ROOM = "board"
 _PENDING = "live_pending"  # session.info key: {(kind, id(object)): (kind, object)}
@@ -41,30 +44,37 @@ CHUNK = 200
 LINGER_SECONDS = 2.0
 
 
-def _order_payload(order) -> dict:
-    return {"id": order.id, "version": order.version, "state": order.state, "courier_status": order.courier_status,
-            "overdue": order.overdue_limit, "overdue_level": order.overdue_level}
-
-
-def _order_payloads(ids: list[str]) -> list[dict]:
-    return [_order_payload(o) for o in db.session.execute(select(Order).where(Order.id.in_(ids))).scalars()]
-
-
 def _store_payload(store) -> dict:
     return {"id": store.merchant_supplied_id, "is_active": store.is_active}
 
 
-# Socket.IO event name -> the payload of one changed object (built before commit), and
-# "order" -> the payloads of many order ids (built by the publisher, rows read fresh, in
-# an app context without a request). The board registers richer builders that render
-# the cards, so live.py needs no template knowledge.
 def _courier_payload(courier) -> dict:
     return {"id": courier.id, "is_active": courier.is_active}
 
 
-payload_builders: dict[str, Callable[[object], dict]] = {"order": _order_payload, "store": _store_payload,
-                                                         "courier": _courier_payload}
-batch_builders: dict[str, Callable[[list], list[dict]]] = {"order": _order_payloads}
+def init_app(app: Flask, *, order_card: Callable[[object], dict],
+             order_cards: Callable[[list[str]], list[dict]]) -> None:
+    """Push this app's committed changes to its boards. `order_card(order)` builds one
+    changed order's payload before commit; `order_cards(ids)` many, from fresh rows, in an
+    app context without a request (the publisher)."""
+    app.extensions["passline_live"] = Live(app, order_card, order_cards)
+    for name, hook in (("before_commit", _snapshot), ("after_commit", _emit), ("after_rollback", _forget)):
+        if not event.contains(db.session, name, hook):  # db.session is shared by every app
+            event.listen(db.session, name, hook)
+
+
+class Live:
+    """One app's live wiring: payload builders by event name, and its publisher."""
+
+    def __init__(self, app: Flask, order_card, order_cards):
+        self.payloads: dict[str, Callable[[object], dict]] = {
+            "order": order_card, "store": _store_payload, "courier": _courier_payload}
+        self.order_cards = order_cards
+        self.publisher = Publisher(app, self)
+
+
+def of(app: Flask | None = None) -> Live | None:
+    return (app or current_app).extensions.get("passline_live")
 
 
 # --- what a transaction changed --------------------------------------------------------
@@ -83,86 +93,72 @@ def orders_changed(session: Session, order_ids: Iterable[str]) -> None:
     session.info.setdefault(_PENDING_IDS, []).extend(order_ids)
 
 
-@event.listens_for(Session, "before_commit")
-def _snapshot(session):
+def _snapshot(session: Session) -> None:
+    live = of()
     pending = session.info.pop(_PENDING, None)
     order_ids = session.info.pop(_PENDING_IDS, None)
+    if live is None:
+        return
     if order_ids:
         session.info.setdefault(_COMMITTED_IDS, []).extend(order_ids)
     if pending:
         session.flush()
         ready = session.info.setdefault(_READY, [])
         for kind, obj in pending.values():
-            ready.append((kind, payload_builders[kind](obj)))
+            ready.append((kind, live.payloads[kind](obj)))
 
 
-@event.listens_for(Session, "after_commit")
-def _emit(session):
-    for kind, payload in session.info.pop(_READY, []):
-        _send(kind, payload)
+def _emit(session: Session) -> None:
+    ready = session.info.pop(_READY, None)
     order_ids = session.info.pop(_COMMITTED_IDS, None)
-    if order_ids:
-        publisher().publish(order_ids)
+    if ready or order_ids:
+        of().publisher.publish(ready or [], order_ids or [])
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session):
+def _forget(session: Session) -> None:
     for key in (_PENDING, _PENDING_IDS, _READY, _COMMITTED_IDS):
         session.info.pop(key, None)
 
 
-def _send(kind: str, payload: dict) -> None:
+def _send(app: Flask, kind: str, payload: dict) -> None:
     try:
         socketio.emit(kind, payload, to=BOARD_ROOM, namespace="/")
-    except Exception:  # a push must never undo or fail a committed change
-        current_app.logger.exception("live: %s update %s not sent", kind, payload.get("id"))
-
-
-class RedisQueue(python_socketio.RedisManager):
-    """The Socket.IO message queue between processes (REDIS_URL), publishing with a short
-    timeout: a push is emitted in the request that made the change, and a Redis that
-    accepts connections but never answers once held every webhook ~10 s. Listening keeps
-    no read timeout: a quiet channel is silence, not a fault."""
-
-    PUBLISH_TIMEOUT_SECONDS = 0.5  # a publish takes well under a millisecond when Redis is well
-
-    def _redis_connect(self):
-        super()._redis_connect()  # self.pubsub, to listen, from a client without timeouts
-        self.redis = self._get_redis_module().Redis.from_url(
-            self.redis_url, socket_timeout=self.PUBLISH_TIMEOUT_SECONDS,
-            socket_connect_timeout=self.PUBLISH_TIMEOUT_SECONDS)
+    except Exception:  # a push must never stop the pushes behind it
+        app.logger.exception("live: %s update %s not sent", kind, payload.get("id"))
 
 
 # --- the publisher ---------------------------------------------------------------------
 
-def publisher(app: Flask | None = None) -> Publisher:
-    app = app or current_app._get_current_object()
-    found = app.extensions.get("passline_live")
-    if found is None:
-        found = app.extensions["passline_live"] = Publisher(app)
-    return found
-
-
 def drain(app: Flask | None = None, timeout: float = 10.0) -> bool:
-    """Wait until the publisher has emitted every committed id; False if `timeout` ran
-    out. Tests call it before reading a socket; one-shot commands before they exit."""
-    return publisher(app).drain(timeout)
+    """Wait until the publisher has emitted everything committed so far; False if `timeout`
+    ran out. Tests call it before reading a socket; one-shot commands before they exit."""
+    live = of(app)
+    return True if live is None else live.publisher.drain(timeout)
 
 
 class Publisher:
-    """Coalesces committed order ids and emits their payloads from one thread, started
-    when there is work and ended after LINGER_SECONDS without any."""
+    """Emits committed changes from one thread (a greenlet when serving), started when
+    there is work and ended after LINGER_SECONDS without any. Payloads that pile up while
+    it is busy go out once each, the newest version of an order winning; ids are built
+    into payloads CHUNK at a time."""
 
-    def __init__(self, app: Flask):
+    def __init__(self, app: Flask, live: Live):
         self._app = weakref.ref(app)  # tests build many apps: do not keep them alive
+        self._live = live
         self._cond = threading.Condition()
+        self._ready: dict[tuple[str, object], tuple[str, dict]] = {}  # (kind, id) -> (kind, payload), in order
         self._pending: dict[str, None] = {}  # order ids in arrival order (a dict as an ordered set)
         self._running = False
         self._busy = False
         _publishers.add(self)
 
-    def publish(self, order_ids: list[str]) -> None:
+    def publish(self, ready: list[tuple[str, dict]], order_ids: list[str]) -> None:
         with self._cond:
+            for kind, payload in ready:
+                key = (kind, payload.get("id"))
+                older = self._ready.get(key)
+                if older is None or payload.get("version", 0) >= older[1].get("version", 0):
+                    self._ready[key] = (kind, payload)
             self._pending.update(dict.fromkeys(order_ids))
             if not self._running:
                 self._running = True
@@ -171,47 +167,54 @@ class Publisher:
 
     def drain(self, timeout: float) -> bool:
         with self._cond:
-            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
+            return self._cond.wait_for(lambda: not self._has_work() and not self._busy, timeout)
+
+    def _has_work(self) -> bool:
+        return bool(self._ready or self._pending)
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                if not self._pending:
-                    self._cond.wait_for(lambda: self._pending, LINGER_SECONDS)
-                if not self._pending:
+                if not self._has_work():
+                    self._cond.wait_for(self._has_work, LINGER_SECONDS)
+                if not self._has_work():
                     self._running = False
                     self._cond.notify_all()
                     return
-                batch, self._pending, self._busy = list(self._pending), {}, True
+                ready, order_ids = list(self._ready.values()), list(self._pending)
+                self._ready, self._pending, self._busy = {}, {}, True
             try:
-                self._send(batch)
+                self._send(ready, order_ids)
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
 
-    def _send(self, order_ids: list[str]) -> None:
+    def _send(self, ready: list[tuple[str, dict]], order_ids: list[str]) -> None:
         app = self._app()
         if app is None:
+            return
+        for kind, payload in ready:
+            _send(app, kind, payload)
+        if not order_ids:
             return
         with app.app_context(), reading_only():
             try:
                 for start in range(0, len(order_ids), CHUNK):
-                    self._emit(order_ids[start:start + CHUNK])
+                    self._emit(app, order_ids[start:start + CHUNK])
             finally:
                 db.session.remove()
 
-    @staticmethod
-    def _emit(order_ids: list[str]) -> None:
+    def _emit(self, app: Flask, order_ids: list[str]) -> None:
         try:
-            payloads = batch_builders["order"](order_ids)
+            payloads = self._live.order_cards(order_ids)
             db.session.rollback()  # read only: end the transaction before the network
         except Exception:  # a push must never stop the pushes behind it
-            current_app.logger.exception("live: order updates for %s not built", order_ids[:5])
+            app.logger.exception("live: order updates for %s not built", order_ids[:5])
             db.session.rollback()
             return
         for payload in payloads:
-            _send("order", payload)
+            _send(app, "order", payload)
 
 
 _publishers: weakref.WeakSet[Publisher] = weakref.WeakSet()

@@ -23,13 +23,38 @@ def orders_pushed(pushed, order_id):
     return [data for event, data in pushed if event == "order" and data["id"] == order_id]
 
 
-def test_a_committed_change_is_pushed_with_its_card_before_the_change_returns(app, submitted, pushed):
+def test_a_committed_change_is_pushed_with_its_card_rendered_before_commit(app, submitted, pushed):
+    live.drain(app)
     pushed.clear()
     with app.app_context():
         actions.cancel(submitted, reason="OTHER", details=None, actor="staff:dana")
+    assert live.drain(app)
     [update] = orders_pushed(pushed, submitted)
     assert (update["state"], update["column"], update["version"]) == ("cancelled", "exceptions", 2)
     assert f'data-order-id="{submitted}"' in update["html"]
+
+
+def test_a_change_returns_without_waiting_for_the_fan_out_to_the_boards(app, submitted, monkeypatch):
+    """The publisher emits, not the request: a webhook's answer never waits on N boards
+    (or on a slow Redis)."""
+    live.drain(app)
+    emitting, release, sent = threading.Event(), threading.Event(), []
+
+    def slow_emit(event, data, **kw):
+        emitting.set()
+        release.wait(10)
+        sent.append((event, data))
+
+    monkeypatch.setattr(socketio, "emit", slow_emit)
+    try:
+        with app.app_context():
+            actions.cancel(submitted, reason="OTHER", details=None, actor="staff:dana")
+        assert emitting.wait(5)  # the publisher is inside the emit, the change has returned
+        assert sent == []
+    finally:
+        release.set()
+    assert live.drain(app)
+    assert [data["version"] for _, data in sent if data["id"] == submitted] == [2]
 
 
 def test_a_rolled_back_change_is_never_pushed(app, submitted, pushed):
@@ -74,14 +99,14 @@ def test_ids_that_pile_up_while_the_publisher_builds_go_out_once_at_the_newest_v
     for order_id in (first, second):
         assert api.create(order_body(order_id)).status_code == 201
     building, release = threading.Event(), threading.Event()
-    real_builder = live.batch_builders["order"]
+    real_builder = live.of(app).order_cards
 
     def slow_builder(ids):
         building.set()
         release.wait(10)
         return real_builder(ids)
 
-    monkeypatch.setitem(live.batch_builders, "order", slow_builder)
+    monkeypatch.setattr(live.of(app), "order_cards", slow_builder)
     pushed.clear()
     bulk_change(app, first)  # the publisher starts building this one...
     assert building.wait(10)
@@ -100,14 +125,14 @@ def test_a_batch_that_cannot_be_built_does_not_stop_the_next(app, api, menu, pus
     broken, fine = order_body()["id"], order_body()["id"]
     for order_id in (broken, fine):
         assert api.create(order_body(order_id)).status_code == 201
-    real_builder = live.batch_builders["order"]
+    real_builder = live.of(app).order_cards
 
     def builder(ids):
         if broken in ids:
             raise RuntimeError("template bug")
         return real_builder(ids)
 
-    monkeypatch.setitem(live.batch_builders, "order", builder)
+    monkeypatch.setattr(live.of(app), "order_cards", builder)
     pushed.clear()
     bulk_change(app, broken)
     assert live.drain(app)
@@ -123,8 +148,8 @@ def test_the_publisher_reads_while_another_writer_holds_sqlite(app, submitted, p
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SQLite's write lock")
     lock_held = threading.Event()
-    real_builder = live.batch_builders["order"]
-    monkeypatch.setitem(live.batch_builders, "order", lambda ids: lock_held.wait(10) and real_builder(ids))
+    real_builder = live.of(app).order_cards
+    monkeypatch.setattr(live.of(app), "order_cards", lambda ids: lock_held.wait(10) and real_builder(ids))
     pushed.clear()
     bulk_change(app, submitted)
     with app.app_context():
@@ -140,9 +165,9 @@ def test_the_publisher_reads_while_another_writer_holds_sqlite(app, submitted, p
 
 
 def test_a_redis_that_accepts_but_never_answers_does_not_hold_the_webhook(_database):
-    """A push goes out in the request that made the change: a stuck Redis (the connection
-    accepted, no word after it) once held every webhook ~10 s. Publishing gives up fast;
-    the change is committed and answered (a board catches up when it reloads)."""
+    """A stuck Redis (the connection accepted, no word after it) once held every webhook
+    ~10 s, when the push went out in the request. The publisher publishes now: the change
+    is committed and answered (a board catches up when it reloads)."""
     import socket
 
     from tests.helpers import Hook, make_app, order_body

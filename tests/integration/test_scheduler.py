@@ -98,8 +98,8 @@ def test_the_scheduler_command_once_exits_only_after_its_flags_are_pushed(app, r
     ids = place(api, 2)
     live.drain(app)
     pushed = []
-    slow = live.batch_builders["order"]
-    monkeypatch.setitem(live.batch_builders, "order", lambda batch: time.sleep(0.3) or slow(batch))
+    slow = live.of(app).order_cards
+    monkeypatch.setattr(live.of(app), "order_cards", lambda batch: time.sleep(0.3) or slow(batch))
     monkeypatch.setattr(socketio, "emit", lambda event, data, **kw: pushed.append((event, data["id"])))
     frozen_clock.advance(minutes=6)
     assert runner.invoke(args=["scheduler", "--once"]).exit_code == 0
