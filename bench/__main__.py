@@ -6,7 +6,7 @@ Settings (environment):
   BENCH_DATABASE_URL     the database to wipe and use (default: a fresh SQLite file);
                          PostgreSQL is the production setup
   BENCH_REDIS_URL        a Redis for the Socket.IO message queue (default: none)
-  BENCH_ONLY=a,b         run only these sections: webhooks, push, board, overdue, reports, pages
+  BENCH_ONLY=a,b         run only these sections: webhooks, push, boards, board, overdue, reports, pages
 
 The table is printed and written to bench/results/latest.md.
 """
@@ -29,9 +29,9 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 def _sizes(quick: bool) -> dict:
     if quick:
         return {"webhooks": 400, "pushes": 20, "clients": 50, "board_orders": 2000, "overdue_orders": 10_000,
-                "report_orders": 20_000}
+                "report_orders": 20_000, "open_boards": (0, 100, 300), "storm": 300}
     return {"webhooks": 3000, "pushes": 100, "clients": 50, "board_orders": 2000, "overdue_orders": 100_000,
-            "report_orders": 200_000}
+            "report_orders": 200_000, "open_boards": (0, 100, 1000, 2000), "storm": 1000}
 
 
 def _owned(module: str, *args, **kwargs) -> list[Row]:
@@ -74,6 +74,11 @@ def main() -> int:
                                                   pushes=sizes["pushes"])),
         ])
         peak = app.peak_rss_mb()
+        # Last: thousands of sockets raise the process's peak memory, reported by the section.
+        _run_sections(rows, wanted, [
+            ("boards", lambda: _section("boards").run(app.url, database_url, levels=sizes["open_boards"],
+                                                      storm=sizes["storm"], peak_rss=app.peak_rss_mb)),
+        ])
     # Other areas' benches seed their own data: each gets the database empty again.
     _run_sections(rows, wanted, [
         ("board", lambda: _owned("board", database_url, orders=sizes["board_orders"])),

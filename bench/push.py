@@ -34,6 +34,7 @@ class Board:
         self.seen: dict[str, float] = {}
         self.client = socketio.Client(http_session=session, reconnection=False)
         self.client.on("order", self._on_order)
+        self.client.on("orders", lambda payloads: [self._on_order(p) for p in payloads])
         # The same User-Agent as the login, as a browser sends: Flask-Login's "strong"
         # session protection drops a session whose agent changed.
         self.client.connect(base_url, headers={"User-Agent": session.headers["User-Agent"]},

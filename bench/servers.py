@@ -48,11 +48,14 @@ def passline_env(database_url: str, *, redis_url: Optional[str], webhook_secret:
 
 
 class Server:
-    """`gunicorn -c gunicorn.conf.py <target>` on a free port, until stop() or kill()."""
+    """`gunicorn -c gunicorn.conf.py <target>` on a free port, until stop() or kill();
+    `serve="flask"`: `flask --app wsgi run`, the embedded default, instead."""
 
     def __init__(self, env: dict, target: str = "wsgi:app", port: Optional[int] = None,
-                 ready_path: str = "/healthz"):
-        self.env, self.target, self.ready_path = env, target, ready_path
+                 ready_path: str = "/healthz", serve: str = "gunicorn"):
+        if serve not in ("gunicorn", "flask"):
+            raise ValueError(f"serve: gunicorn or flask, not {serve!r}")
+        self.env, self.target, self.ready_path, self.serve = env, target, ready_path, serve
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: Optional[subprocess.Popen] = None
@@ -62,8 +65,7 @@ class Server:
     def start(self, timeout: float = 30) -> "Server":
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", os.path.join(ROOT, "gunicorn.conf.py"),
-                 "-b", f"127.0.0.1:{self.port}", self.target],
+                self._command(),
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -78,6 +80,13 @@ class Server:
         self.kill()
         raise RuntimeError(f"server not ready after {timeout}s:\n{self.log_tail()}")
 
+    def _command(self) -> list[str]:
+        if self.serve == "flask":
+            return [os.path.join(os.path.dirname(sys.executable), "flask"), "--app", self.target.split(":")[0],
+                    "run", "--host", "127.0.0.1", "--port", str(self.port)]
+        return [sys.executable, "-m", "gunicorn", "-c", os.path.join(ROOT, "gunicorn.conf.py"),
+                "-b", f"127.0.0.1:{self.port}", self.target]
+
     def __enter__(self):
         return self.start()
 
@@ -85,10 +94,13 @@ class Server:
         self.stop()
 
     def worker_pid(self) -> Optional[int]:
-        """The gunicorn worker (the process that serves), a child of the master."""
+        """The gunicorn worker (the process that serves), a child of the master; `flask
+        run` serves in its own process."""
         if self.process is None:
             return None
         pid = self.process.pid
+        if self.serve == "flask":
+            return pid
         try:
             with open(f"/proc/{pid}/task/{pid}/children") as f:
                 children = f.read().split()

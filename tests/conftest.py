@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from tests.helpers import (MENU, ONETABLET_KEY, WEBHOOK_SECRET, Api, Auth, FrozenClock, Hook, LiveServer,
+from tests.helpers import (MENU, ONETABLET_KEY, PLATFORM_KEY, WEBHOOK_SECRET, Api, Auth, FrozenClock, Hook, LiveServer,
                            StaffBrowser, free_port, make_app, order_body)
 
 
@@ -126,7 +126,21 @@ def submitted(api, menu):
 
 @pytest.fixture
 def live_server(app):
-    with LiveServer(app) as server:
+    """The app served over real HTTP on this test's database (and Redis): in this process
+    (threads) by default; PASSLINE_TEST_SERVING=gunicorn or =flask serves it as production
+    (`gunicorn -c gunicorn.conf.py`) or as the embedded default (`flask --app wsgi run`)
+    do, in a process of its own (gevent), with the test app's keys."""
+    serving = os.environ.get("PASSLINE_TEST_SERVING", "in-process")
+    if serving == "in-process":
+        with LiveServer(app) as server:
+            yield server
+        return
+    from bench import servers
+
+    env = servers.passline_env(app.config["SQLALCHEMY_DATABASE_URI"], redis_url=app.config["REDIS_URL"],
+                               webhook_secret=WEBHOOK_SECRET, platform_key=PLATFORM_KEY,
+                               SECRET_KEY=app.config["SECRET_KEY"], ONETABLET_API_KEY=ONETABLET_KEY)
+    with servers.Server(env, serve=serving) as server:
         yield server
 
 

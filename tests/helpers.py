@@ -237,6 +237,12 @@ class StaffBrowser:
         return self.client.post(path, data=data, headers={"HX-Request": "true"} if htmx else {})
 
 
+def order_updates(event: str, data) -> list[dict]:
+    """The order cards of one Socket.IO event: "order" carries one, "orders" the several that
+    piled up while the live publisher was busy (app/infra/live.py); other events none."""
+    return [data] if event == "order" else list(data) if event == "orders" else []
+
+
 def wait_for(condition, timeout: float = 10.0, every: float = 0.02):
     """Poll `condition` until it returns something truthy (returned) or `timeout` seconds
     pass (None): for what another thread or process does, never a bare sleep."""

@@ -268,6 +268,7 @@
       if (Date.now() - lastRefusalCheck > 15000) { lastRefusalCheck = Date.now(); reloadBoard(); }
     });
     socket.on("order", applyUpdate);
+    socket.on("orders", function (updates) { updates.forEach(applyUpdate); }); // piled up meanwhile
     socket.on("store", function () { htmx.trigger(document.body, "attention-refresh"); });
     // A courier (de)activated: the cards they carry say so, and the strip lists them.
     socket.on("courier", function () { reloadBoard(); htmx.trigger(document.body, "attention-refresh"); });

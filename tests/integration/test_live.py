@@ -9,6 +9,7 @@ from sqlalchemy import text
 from app.services import actions
 from app.infra import live
 from app.extensions import db, socketio
+from tests.helpers import order_updates
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def pushed(monkeypatch):
 
 
 def orders_pushed(pushed, order_id):
-    return [data for event, data in pushed if event == "order" and data["id"] == order_id]
+    return [card for event, data in pushed for card in order_updates(event, data) if card["id"] == order_id]
 
 
 def test_a_committed_change_is_pushed_with_its_card_rendered_before_commit(app, submitted, pushed):

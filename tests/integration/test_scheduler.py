@@ -19,7 +19,7 @@ from app import background, jobs
 from app.services import overdue
 from app.extensions import db
 from app.models import Order, OrderEvent
-from tests.helpers import make_app, wait_for
+from tests.helpers import make_app, order_updates, wait_for
 from tests.integration.test_outbox_delivery import place  # n orders through the API
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -100,10 +100,11 @@ def test_the_scheduler_command_once_exits_only_after_its_flags_are_pushed(app, r
     pushed = []
     slow = live.of(app).order_cards
     monkeypatch.setattr(live.of(app), "order_cards", lambda batch: time.sleep(0.3) or slow(batch))
-    monkeypatch.setattr(socketio, "emit", lambda event, data, **kw: pushed.append((event, data["id"])))
+    monkeypatch.setattr(socketio, "emit",
+                        lambda event, data, **kw: pushed.extend(u["id"] for u in order_updates(event, data)))
     frozen_clock.advance(minutes=6)
     assert runner.invoke(args=["scheduler", "--once"]).exit_code == 0
-    assert sorted(pushed) == sorted(("order", i) for i in ids)  # before the command returned
+    assert sorted(pushed) == sorted(ids)  # before the command returned
 
 
 def test_a_serving_process_runs_the_scheduler_in_its_own_thread(app, api, menu, frozen_clock):
