@@ -125,11 +125,12 @@ def submitted(api, menu):
 
 
 @pytest.fixture
-def live_server(app):
+def live_server(app, app_config):
     """The app served over real HTTP on this test's database (and Redis): in this process
     (threads) by default; PASSLINE_TEST_SERVING=gunicorn or =flask serves it as production
     (`gunicorn -c gunicorn.conf.py`) or as the embedded default (`flask --app wsgi run`)
-    do, in a process of its own (gevent), with the test app's keys."""
+    do, in a process of its own (gevent), with the test app's keys and its `app_config`
+    (as environment variables: the names are the same)."""
     serving = os.environ.get("PASSLINE_TEST_SERVING", "in-process")
     if serving == "in-process":
         with LiveServer(app) as server:
@@ -139,7 +140,8 @@ def live_server(app):
 
     env = servers.passline_env(app.config["SQLALCHEMY_DATABASE_URI"], redis_url=app.config["REDIS_URL"],
                                webhook_secret=WEBHOOK_SECRET, platform_key=PLATFORM_KEY,
-                               SECRET_KEY=app.config["SECRET_KEY"], ONETABLET_API_KEY=ONETABLET_KEY)
+                               SECRET_KEY=app.config["SECRET_KEY"], ONETABLET_API_KEY=ONETABLET_KEY,
+                               **{name: str(value) for name, value in app_config.items()})
     with servers.Server(env, serve=serving) as server:
         yield server
 
