@@ -127,8 +127,9 @@ class _Holder:
 
     async def _drop(self):
         for b in self.boards:
-            if b.ws is not None and b.ws._response.connection is not None:
-                b.ws._response.connection.transport.abort()  # the network drops it: no close frame
+            connection = b.ws._response.connection if b.ws is not None else None
+            if connection is not None and connection.transport is not None:
+                connection.transport.abort()  # the network drops it: no close frame
             if b.task:
                 b.task.cancel()
         await asyncio.gather(*(b.task for b in self.boards if b.task), return_exceptions=True)
@@ -219,6 +220,8 @@ class Boards:
     def close(self) -> None:
         try:
             self._all("close", timeout=30)
+        except (OSError, EOFError, RuntimeError):  # a client process already gone: kill the rest
+            pass
         finally:
             for proc in self._procs:
                 proc.join(5)
