@@ -64,7 +64,7 @@ def _assign(order_id, form, actor):
 def _courier_status(order_id, form, actor):
     status = form.get("status", "")
     return _said(actions.courier_status(order_id, status=status, actor=actor),
-                 f"Courier status {status.replace('_', ' ')} posted.")
+                 f"Courier status now: {labels.label('courier_status', status)}.")
 
 
 def _picked_up(order_id, form, actor):

@@ -2,8 +2,6 @@
 order's detail. Each renders the whole page, or only its fragment for htmx."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -26,6 +24,9 @@ bp.add_app_template_global(labels.LABELS, "labels")
 bp.add_app_template_global(labels.label, "label")
 bp.add_app_template_global(labels.actor, "actor")
 bp.add_app_template_global(cards.order_url, "order_url")
+bp.add_app_template_global(cards.promise, "promise")
+bp.add_app_template_global(cards.total_age, "total_age")
+bp.add_app_template_global(cards.promised_pickup, "promised_pickup")
 bp.add_app_template_global(search.card_text, "search_text")
 bp.add_app_template_global(lifecycle, "rules")  # the templates ask the lifecycle, never repeat it
 bp.add_app_template_filter(search.fold, "fold")
@@ -80,11 +81,7 @@ def attention():
     return respond(render_template("board/_attention.html", attention=queries.attention()))
 
 
-def store_zone(store) -> ZoneInfo:
-    try:
-        return ZoneInfo(store.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+store_zone = cards.store_zone
 
 
 def detail_context(order, **extra) -> dict:

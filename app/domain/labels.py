@@ -4,7 +4,8 @@ the CSV keep the codes themselves (contract §3.3)."""
 from __future__ import annotations
 
 LABELS = {
-    "type": {"pickup": "Pickup", "dx_delivery": "Delivery · DX", "mx_fleet_delivery": "Delivery · fleet"},
+    # Who carries it, as staff say it: the platform's couriers, or our own fleet.
+    "type": {"pickup": "Pickup", "dx_delivery": "Platform delivery", "mx_fleet_delivery": "Our delivery"},
     "state": {"submitted": "Submitted", "confirmed": "Confirmed", "rejected": "Rejected", "ready": "Ready",
               "in_transit": "In transit", "completed": "Completed", "cancelled": "Cancelled"},
     "courier_status": {"dasher_confirmed": "Assigned", "arriving_at_store": "Arriving at store",
@@ -26,6 +27,8 @@ LABELS = {
     "call": {"create_order": "Send order", "delivery_status": "Courier status", "cancel": "Cancel",
              "notify": "Customer notification"},
     "actor": {"onetablet": "OneTablet", "scheduler": "Scheduler", "customer_app": "Customer app"},
+    # An order's other numbers: the one the restaurant reads out on the phone, and OneTablet's.
+    "reference": {"merchant_supplied_id": "Restaurant's order no.", "client_order_id": "OneTablet order no."},
 }
 
 STAFF_PREFIX = "staff:"

@@ -560,6 +560,29 @@
   }
   setInterval(tick, TICK_MS);
 
+  // --- the promise: each card counts down to its limit's due time -----------------------
+  // Amber in the limit's last fifth (SOON_SHARE in app/board/cards.py), red once past it;
+  // the server's first render says the same, so a card never flashes the wrong colour.
+
+  var DUE_TICK_MS = 1000;
+  var SOON_SHARE = 0.2;
+  function tickDue(now) {
+    if (!board) return;
+    $$(".due[data-due]", board).forEach(function (chip) {
+      var due = +chip.dataset.due, from = +chip.dataset.dueFrom || due;
+      var left = (due - now) / 1000;
+      var level = left < 0 ? "late" : left <= SOON_SHARE * Math.max(0, due - from) / 1000 ? "soon" : "ok";
+      var text = duration(Math.abs(left)) + (left < 0 ? " late" : " left");
+      var out = $(".due-left", chip);
+      if (out && out.textContent !== text) out.textContent = text;
+      if (!chip.classList.contains("due-" + level)) {
+        chip.classList.remove("due-ok", "due-soon", "due-late");
+        chip.classList.add("due-" + level);
+      }
+    });
+  }
+  setInterval(function () { tickDue(Date.now()); }, DUE_TICK_MS);
+
   // --- keyboard -------------------------------------------------------------------------
 
   var help = document.getElementById("help");

@@ -76,7 +76,7 @@ def test_a_card_shows_what_a_dispatcher_scans_for(dispatcher, client, api, hook,
     with app.app_context():
         actions.assign_courier(order_id, courier_id=courier, actor="staff:dana")
     card = card_html(client.get("/").get_data(as_text=True), order_id)
-    for text in ("store-1", "Zoë", "3 items", "$25.89", "Delivery · fleet", "Mike · ", "Assigned"):
+    for text in ("store-1", "Zoë", "3 items", "$25.89", "Our delivery", "Mike · ", "Assigned"):
         assert text in card, text
     assert re.search(r'<time class="age"[^>]*data-since="\d+"', card)
 
