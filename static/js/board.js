@@ -423,6 +423,34 @@
     }
   });
 
+  // --- an order that does not exist (a mistyped id, an old link) -----------------------
+  // Said in the panel in plain words, instead of the generic "the server answered 404"
+  // toast (app.js skips an error marked handled; this runs first, in the capture phase).
+
+  function showMissingOrder(event) {
+    var target = event.detail.target;
+    if (!detail || !target || target.id !== "detail-body" || event.detail.xhr.status !== 404) return;
+    var id = detailId || orderInUrl() || "";
+    event.detail.passlineHandled = true;
+    var box = document.createElement("div");
+    box.className = "detail-missing";
+    box.setAttribute("role", "alert");
+    box.setAttribute("data-missing-order", id);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "close";
+    close.setAttribute("data-close-detail", "");
+    close.setAttribute("aria-label", "Close (Esc)");
+    close.textContent = "×";
+    var text = document.createElement("p");
+    text.textContent = "No order “" + id + "”. Check the id, or search the board for it.";
+    box.append(close, text);
+    target.replaceChildren(box);
+    detail.hidden = false;
+    detailId = null;
+  }
+  document.addEventListener("htmx:responseError", showMissingOrder, true);
+
   // --- bulk selection -------------------------------------------------------------------
 
   var bulk = document.getElementById("bulk-form");
@@ -582,6 +610,23 @@
     });
   }
   setInterval(function () { tickDue(Date.now()); }, DUE_TICK_MS);
+
+  // --- phone: one column at a time, the column heads as tabs (responsive.css) ------------
+  // The chosen column is data-tab on #board, kept across the board's reloads; before any
+  // choice the first column shows.
+
+  var phoneTab = null;
+  function showPhoneTab() {
+    var current = document.getElementById("board");
+    if (current && phoneTab) current.dataset.tab = phoneTab;
+  }
+  document.addEventListener("click", function (event) {
+    var head = event.target.closest && event.target.closest("#board .col-head");
+    if (!head) return;
+    phoneTab = head.closest("section[data-state]").dataset.state;
+    showPhoneTab();
+  });
+  document.addEventListener("htmx:afterSettle", showPhoneTab);
 
   // --- keyboard -------------------------------------------------------------------------
 
