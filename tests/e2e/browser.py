@@ -146,14 +146,14 @@ def wait_card_in(page, order_id: str, column: str, timeout: int = TIMEOUT_MS) ->
 
 
 def board_snapshot(page) -> dict:
-    """{column: {order id: (version, text without the ticking ages)}} as the page shows it."""
+    """{column: {order id: (version, text without the ticking ages and countdowns)}} as the page shows it."""
     return page.evaluate("""() => {
         const out = {};
         document.querySelectorAll('#board section[data-state]').forEach(col => {
             const cards = {};
             col.querySelectorAll('[data-order-id]').forEach(card => {
                 const copy = card.cloneNode(true);
-                copy.querySelectorAll('[data-since]').forEach(el => el.remove());
+                copy.querySelectorAll('[data-since], .due-left').forEach(el => el.remove());
                 cards[card.dataset.orderId] = [card.dataset.version, copy.textContent.replace(/\\s+/g, ' ').trim()];
             });
             out[col.dataset.state] = {cards, count: col.querySelector('.count').textContent.trim()};

@@ -159,4 +159,4 @@ def test_the_open_order_is_kept_in_the_url_through_reloads_filters_and_history(l
 
     page.goto(live_server.url + "/?order=no-such-order")  # nothing to show: it leaves the URL
     page.wait_for_function(f"() => ({URL_ORDER})() === null")
-    assert page.locator("#detail").is_hidden()
+    assert "No order “no-such-order”." in page.text_content("#detail [data-missing-order]")  # said, in words
