@@ -127,7 +127,7 @@ def promise(order, now: datetime, store) -> dict | None:
     left = (order.deadline_at - now).total_seconds()
     started = order.deadline_started_at or order.deadline_at
     span = max(0.0, (order.deadline_at - started).total_seconds())
-    level = "late" if left < 0 else "soon" if left <= SOON_SHARE * span else "ok"
+    level = "late" if left < 0 else "soon" if left < SOON_SHARE * span else "ok"
     return {"limit": order.deadline_limit, "due_ms": epoch_ms(order.deadline_at), "from_ms": epoch_ms(started),
             "level": level, "text": f"{duration(abs(left))} {'late' if left < 0 else 'left'}",
             "clock": order.deadline_at.astimezone(store_zone(store)).strftime("%H:%M")}

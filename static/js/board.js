@@ -599,7 +599,7 @@
     $$(".due[data-due]", board).forEach(function (chip) {
       var due = +chip.dataset.due, from = +chip.dataset.dueFrom || due;
       var left = (due - now) / 1000;
-      var level = left < 0 ? "late" : left <= SOON_SHARE * Math.max(0, due - from) / 1000 ? "soon" : "ok";
+      var level = left < 0 ? "late" : left < SOON_SHARE * Math.max(0, due - from) / 1000 ? "soon" : "ok";
       var text = duration(Math.abs(left)) + (left < 0 ? " late" : " left");
       var out = $(".due-left", chip);
       if (out && out.textContent !== text) out.textContent = text;
