@@ -74,7 +74,7 @@ def test_every_link_of_the_top_bar_can_be_tapped_behind_the_menu_button(app, liv
     page.set_viewport_size(viewport)
     links = page.eval_on_selector_all(".topbar .nav a", "links => links.map(a => a.getAttribute('href'))")
     assert links == ["/", "/couriers", "/stores", "/refunds", "/webhooks", "/reports", "/users"]
-    for href in links[1:] + links[:1]:
+    for href in links:  # ending on /users: logging out of a live page also has its socket ask /session (a 401)
         assert not page.is_visible(f'.topbar .nav a[href="{href}"]')  # folded away until asked for
         page.click(".menu-button")
         assert page.get_attribute(".menu-button", "aria-expanded") == "true"
@@ -82,7 +82,7 @@ def test_every_link_of_the_top_bar_can_be_tapped_behind_the_menu_button(app, liv
         page.wait_for_url(live_server.url + href)
     page.click(".menu-button")
     page.click(".topbar .logout button")  # Log out is in the menu too
-    page.wait_for_url(live_server.url + "/login*")
+    page.wait_for_url(live_server.url + "/login")
     assert page.errors == []
 
 
@@ -106,8 +106,12 @@ def test_on_a_phone_the_board_shows_one_column_at_a_time_and_an_order_can_be_ope
     page.wait_for_selector(f'#detail [data-detail-id="{doomed}"]')
     sheet = page.locator("#detail").bounding_box()
     assert (sheet["x"], sheet["y"], sheet["width"], sheet["height"]) == (0, 0, 390, 844)
-    cancel = page.locator("#detail .act-cancel button").bounding_box()
-    assert cancel["x"] >= 0 and cancel["x"] + cancel["width"] <= 390  # the button is on screen
+    # The button is on screen (read in the page: opening the order acknowledges it, and the
+    # panel may be re-rendered with the new version meanwhile).
+    page.wait_for_function("""() => {
+        const r = document.querySelector('#detail .act-cancel button')?.getBoundingClientRect();
+        return r && r.width > 0 && r.left >= 0 && r.right <= innerWidth && r.bottom <= innerHeight;
+    }""", timeout=TIMEOUT_MS)
     page.select_option("#detail .act-cancel select[name=reason]", "KITCHEN_BUSY")
     page.click("#detail .act-cancel button")
     page.wait_for_selector("#detail .notice >> text=Cancelled")
