@@ -8,7 +8,6 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import Courier
 from app.services import accounts
 from browser import PASSWORD, TIMEOUT_MS, browser, card, logged_in, remote, staff_accounts, wait_live  # noqa: F401
 from test_pages_layout import OVERFLOWING, shift  # noqa: F401  (a shift's data: the fixture by name)
@@ -25,15 +24,6 @@ def admin(app, fast_passwords):
     with app.app_context():
         accounts.create_user("ada", role="admin", password=PASSWORD)
         db.session.commit()
-
-
-@pytest.fixture
-def fleet(app):
-    with app.app_context():
-        mike = Courier(name="Mike Rivera", phone="+15550000001")
-        db.session.add(mike)
-        db.session.commit()
-        return mike.id
 
 
 def screenshot(page, name):
@@ -87,7 +77,7 @@ def test_every_link_of_the_top_bar_can_be_tapped_behind_the_menu_button(app, liv
 
 
 def test_on_a_phone_the_board_shows_one_column_at_a_time_and_an_order_can_be_opened_cancelled_and_assigned(
-        app, live_server, remote, browser, staff_accounts, fleet):
+        app, live_server, remote, browser, staff_accounts, courier):
     doomed, delivery = remote.create(), remote.create(fulfillment="mx_fleet_delivery")
     remote.confirm(delivery)
     page = logged_in(browser, live_server.url, "dana", PASSWORD)
@@ -122,7 +112,7 @@ def test_on_a_phone_the_board_shows_one_column_at_a_time_and_an_order_can_be_ope
     page.click('section[data-state="confirmed"] .col-tab')
     page.click(card(page, delivery) + " .card-main")
     page.wait_for_selector(f'#detail [data-detail-id="{delivery}"]')
-    page.select_option("#detail .act-courier select[name=courier_id]", str(fleet))
+    page.select_option("#detail .act-courier select[name=courier_id]", str(courier))  # Mike Rivera
     page.click("#detail .act-courier button")
     page.wait_for_selector("#detail .notice >> text=Courier assigned")
     assert page.evaluate(OVERFLOWING)["scroll"] <= 390
