@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, g, jsonify, make_response, render_template, request, \
     send_from_directory
 from flask_limiter.errors import RateLimitExceeded
+from markupsafe import Markup
 
 from ..auth import throttle
 from ..domain import labels, lifecycle
@@ -98,7 +99,7 @@ def page(token):
     courier = _courier(token)
     orders = courier_links.open_orders(courier.id)
     response = make_response(render_template(
-        "courier/page.html", courier=courier, orders_html=_cards(courier, orders), token=token,
+        "courier/page.html", courier=courier, orders_html=Markup(_cards(courier, orders)), token=token,
         poll_seconds=current_app.config["COURIER_POLL_SECONDS"],
         position_seconds=current_app.config["COURIER_POSITION_SECONDS"], button=BUTTON))
     _private(response)

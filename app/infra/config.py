@@ -144,14 +144,13 @@ def from_environment(instance_path: str) -> dict:
         # session's own random value, so logging out or a new session still ends it.
         "WTF_CSRF_TIME_LIMIT": None,
         # Couriers' phones (contract §3.5): wrong links are throttled per address (a link is
-        # 256 random bits: this stops the cost of guessing, not a guess), how often the page
-        # asks for new orders and sends its position; a tile server for a map (none: text only).
+        # 256 random bits: this bounds what guessing costs us), how often the page asks for
+        # new orders and sends its position.
         "COURIER_LINK_FAILURES_PER_ADDRESS": _number("COURIER_LINK_FAILURES_PER_ADDRESS", 20, minimum=1,
                                                      above=False, integer=True),
         "COURIER_LINK_FAILURE_WINDOW_SECONDS": _number("COURIER_LINK_FAILURE_WINDOW_SECONDS", 300, unit="seconds"),
         "COURIER_POLL_SECONDS": _number("COURIER_POLL_SECONDS", 10, unit="seconds"),
         "COURIER_POSITION_SECONDS": _number("COURIER_POSITION_SECONDS", 30, unit="seconds"),
-        "COURIER_MAP_TILE_URL": env("COURIER_MAP_TILE_URL") or None,
         # Where couriers reach Passline, for links made outside a request (`courier link`).
         "PASSLINE_URL": env("PASSLINE_URL") or "http://127.0.0.1:5000",
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # contract §3.1: 413 over 1 MiB

@@ -159,7 +159,8 @@ def valid_position(latitude, longitude) -> Optional[str]:
     for name, value, limit in (("latitude", latitude, 90), ("longitude", longitude, 180)):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return f"{name} must be a number"
-        if not math.isfinite(value) or abs(value) > limit:
+        # Compared before any float(): a JSON integer may be 400 digits long.
+        if not -limit <= value <= limit or not math.isfinite(value):
             return f"{name} must be between -{limit} and {limit}"
     return None
 
@@ -176,11 +177,11 @@ class Presence:
     position_at: Optional[datetime]
     has_link: bool
 
-    def seen_ago(self, now: datetime) -> Optional[str]:
-        return ago(self.seen_at, now)
+    def seen_ago(self, now: Optional[datetime] = None) -> Optional[str]:
+        return ago(self.seen_at, now or clock.now())
 
-    def position_ago(self, now: datetime) -> Optional[str]:
-        return ago(self.position_at, now)
+    def position_ago(self, now: Optional[datetime] = None) -> Optional[str]:
+        return ago(self.position_at, now or clock.now())
 
     @property
     def position(self) -> Optional[str]:

@@ -14,6 +14,7 @@ from ..infra import ids, live
 from ..extensions import db
 from ..domain.lifecycle import TERMINAL
 from ..models import Courier, Order, Store
+from ..services import courier_links
 from .pages import respond, saved
 
 bp = Blueprint("couriers", __name__, url_prefix="/couriers")
@@ -158,6 +159,7 @@ def deactivate(courier_id):
         return respond(PAGE, FRAGMENT, status=409,
                        **fleet(warning={"courier": courier, "orders": open_orders}, at=courier.id))
     courier.is_active = False
+    courier_links.revoke(courier)  # contract §3.5: their phone link stops working with them
     live.changed(db.session, "courier", courier)  # boards mark its orders and list them to reassign
     note = f" They still carry {len(open_orders)} order(s) until reassigned." if open_orders else ""
     return _saved(f"Deactivated {courier.name}.{note}", courier.id)
