@@ -84,7 +84,9 @@
         }
         setNet(true);
         if (answer.status === 429 || answer.status >= 500) return;  // try again later, same ids
-        taps = queue().filter((t) => t.tap !== tap.tap);
+        taps = queue();
+        const sent = taps.findIndex((t) => t.tap === tap.tap);
+        if (sent >= 0) taps.splice(sent, 1);  // this copy only: another copy is sent, and repeated, next
         save(taps);
         if (!answer.ok) {
           const refusal = await answer.json().catch(() => ({detail: "refused"}));

@@ -321,3 +321,13 @@ def test_courier_create_prints_the_id_and_courier_link_prints_a_working_link(app
 def test_the_courier_commands_refuse_what_is_wrong(app, runner, args, message):
     answer = runner.invoke(args=args)
     assert answer.exit_code != 0 and message in answer.output
+
+
+def test_the_servers_access_log_shows_no_token(app, live_server, mike, caplog):
+    import requests
+
+    courier_id, token = mike
+    with caplog.at_level("INFO", logger="werkzeug"):
+        assert requests.get(f"{live_server.url}/c/{token}/orders", timeout=5).status_code == 200
+        assert requests.get(f"{live_server.url}/c/sw.js", timeout=5).status_code == 200
+    assert "GET /c/…/orders" in caplog.text and "GET /c/sw.js" in caplog.text and token not in caplog.text
