@@ -4,26 +4,16 @@ link and when their phone was last seen, with their last shared position."""
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, abort, url_for
-from sqlalchemy import select
+from flask import Blueprint, url_for
 
 from ..auth import role_required
 from ..extensions import db
-from ..models import Courier
 from ..services import courier_links
-from .couriers import FRAGMENT, PAGE, _saved, fleet
+from .couriers import FRAGMENT, PAGE, _locked, _saved, fleet
 from .pages import respond
 
 bp = Blueprint("courier_phones", __name__, url_prefix="/couriers")
 bp.add_app_template_global(courier_links.presence_of, "courier_presence")
-
-
-def _courier(courier_id: int) -> Courier:
-    courier = db.session.execute(
-        select(Courier).where(Courier.id == courier_id).with_for_update()).scalar_one_or_none()
-    if courier is None:
-        abort(404, description=f"No courier {courier_id}.")
-    return courier
 
 
 def qr_data_uri(url: str) -> str:
@@ -35,7 +25,7 @@ def qr_data_uri(url: str) -> str:
 @role_required("dispatcher")
 def make_link(courier_id):
     """A new phone link; the old one stops working. Shown once, on this answer only."""
-    courier = _courier(courier_id)
+    courier = _locked(courier_id)
     if not courier.is_active:
         db.session.rollback()
         return respond(PAGE, FRAGMENT, status=409, **fleet(
@@ -53,7 +43,7 @@ def make_link(courier_id):
 @bp.post("/<id:courier_id>/link/revoke")
 @role_required("dispatcher")
 def revoke_link(courier_id):
-    courier = _courier(courier_id)
+    courier = _locked(courier_id)
     had = courier_links.revoke(courier)
     return _saved(f"{courier.name}'s phone link no longer works." if had else f"{courier.name} had no link.",
                   courier.id)
