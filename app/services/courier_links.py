@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import actions
-from ..domain.lifecycle import TERMINAL, allowed_courier_statuses
+from . import actions, orders
+from ..domain.lifecycle import TERMINAL
 from ..extensions import db
 from ..infra import clock
 from ..models import Courier, DedupeKey, Order
@@ -77,16 +77,10 @@ def open_orders(courier_id: int) -> list[Order]:
     ).scalars())
 
 
-def fingerprint(courier: Courier, orders: list[Order]) -> str:
+def fingerprint(courier: Courier, carried: list[Order]) -> str:
     """Changes whenever what the page shows would: the ETag of the courier's order list."""
-    parts = [str(courier.id)] + [f"{order.id}\x00{order.version}" for order in orders]
+    parts = [str(courier.id)] + [f"{order.id}\x00{order.version}" for order in carried]
     return hashlib.sha256("\x01".join(parts).encode()).hexdigest()[:32]
-
-
-def next_status(order: Order) -> Optional[str]:
-    """The one status the courier's big button posts: the nearest the rules would take."""
-    allowed = allowed_courier_statuses(order)
-    return allowed[0] if allowed else None
 
 
 class TapRefused(Exception):
@@ -109,7 +103,9 @@ def tap(courier: Courier, order_id: str, status: str, tap_id: str) -> bool:
         if earlier.status_code >= 400:
             raise TapRefused("this tap was already refused", earlier.status_code)
         return False
-    order = db.session.execute(select(Order.courier_id).where(Order.id == order_id)).first()
+    # Locked now, and by actions again in this same transaction: a reassignment to another
+    # courier cannot slip in between this check and the change.
+    order = orders.get_for_update(order_id)
     if order is None or order.courier_id != courier.id:
         db.session.rollback()
         # Someone else's order and no order at all look the same from a phone.

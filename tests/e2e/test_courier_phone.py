@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Courier, Order, OrderEvent
 from app.services import actions, courier_links
 from browser import (  # noqa: F401  (fixtures are used by name)
-    PASSWORD, TIMEOUT_MS, browser, card, logged_in, remote, staff_accounts, wait_card_in, wait_live,
+    PASSWORD, TIMEOUT_MS, browser, logged_in, remote, staff_accounts, wait_live,
 )
 from tests.helpers import wait_for
 
@@ -30,8 +30,9 @@ def assign(app, order_id, courier_id) -> None:
         actions.assign_courier(order_id, courier_id=courier_id, actor="staff:dana")
 
 
-def on_the_phone(browser, url, **options):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, **options)
+def on_the_phone(browser, url, viewport=PHONE, **options):
+    """The page in a phone's browser (a tablet's, with a wider viewport)."""
+    context = browser.new_context(viewport=viewport, is_mobile=viewport == PHONE, has_touch=True, **options)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.errors = []
@@ -125,11 +126,8 @@ def test_the_courier_page_does_not_scroll_sideways_at_390_px(app, live_server, r
     with app.app_context():
         actions.courier_status(first, status="arrived_at_store", actor=f"courier:{courier}")
     for width in (390, 1024):
-        phone = on_the_phone(browser, live_server.url + phone_link(app, courier)) if width == 390 else None
-        if phone is None:
-            context = browser.new_context(viewport={"width": 1024, "height": 768})
-            phone = context.new_page()
-            phone.goto(live_server.url + phone_link(app, courier))
+        phone = on_the_phone(browser, live_server.url + phone_link(app, courier),
+                             viewport={"width": width, "height": 844 if width == 390 else 768})
         phone.wait_for_selector(f'[data-order-id="{order_id}"]')
         assert phone.evaluate("document.documentElement.scrollWidth") <= width
         button = phone.locator(f'[data-order-id="{order_id}"] [data-next-status]').bounding_box()
