@@ -120,6 +120,27 @@ def test_a_tap_sent_twice_is_applied_once(app, client, api, menu, hook, mike):
                  OutboxMessage.kind == "delivery_status") == 2  # assignment + this one tap
 
 
+def test_the_same_tap_sent_twice_at_once_is_applied_once(app, api, menu, hook, mike):
+    import threading
+
+    courier_id, token = mike
+    order_id = carried_order(app, api, hook, courier_id)
+    start, answers = threading.Barrier(2), []
+
+    def send():
+        client = app.test_client()
+        start.wait(timeout=5)
+        answers.append(tap(client, token, order_id, "arriving_at_store"))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(a.get_json()["applied"] for a in answers) == [False, True]
+    assert count(app, OrderEvent, OrderEvent.order_id == order_id, OrderEvent.event == "courier_status") == 1
+
+
 def test_another_couriers_order_is_not_reachable(app, client, api, menu, hook, mike):
     courier_id, token = mike
     theirs = carried_order(app, api, hook, new_courier(app))
