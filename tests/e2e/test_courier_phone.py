@@ -150,3 +150,21 @@ def test_a_courier_who_shares_their_location_shows_on_couriers(app, live_server,
     fleet = logged_in(browser, live_server.url, "dana", PASSWORD, path="/couriers")
     assert "40.71280, -74.00600" in fleet.inner_text(f'[data-courier-id="{courier}"]')
     assert phone.errors == []
+
+
+def test_the_page_installs_and_opens_with_no_network_once_loaded(app, live_server, remote, browser, courier):
+    order_id = remote.create()
+    remote.confirm(order_id)
+    assign(app, order_id, courier)
+    url = live_server.url + phone_link(app, courier)
+    phone = on_the_phone(browser, url)
+    assert phone.evaluate("async () => (await navigator.serviceWorker.ready).scope") == live_server.url + "/c/"
+    manifest = phone.evaluate("async () => (await fetch(document.querySelector('link[rel=manifest]').href)).json()")
+    assert {"192x192", "512x512"} <= {icon["sizes"] for icon in manifest["icons"]}
+    phone.reload()  # now under the service worker, which keeps the copy
+    phone.wait_for_selector(f'[data-order-id="{order_id}"]')
+
+    phone.context.set_offline(True)
+    phone.reload()
+    phone.wait_for_selector(f'[data-order-id="{order_id}"] [data-next-status="arriving_at_store"]')
+    phone.wait_for_selector('#net[data-net="offline"]')
