@@ -12,13 +12,15 @@
   if (!panel || !list || !toggle) return;
   var store = window.localStorage;
   var KEY = "passline.couriers";
+  var WIDE = 1400; // px: panel.css gives the columns a little less room from here up
 
   function show(open) {
     panel.classList.toggle("is-collapsed", !open);
     list.hidden = !open;
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
   }
-  show(store.getItem(KEY) !== "closed");
+  // Open by default where the columns keep their room beside it; the dispatcher's choice wins.
+  show(store.getItem(KEY) ? store.getItem(KEY) === "open" : window.innerWidth >= WIDE);
   toggle.addEventListener("click", function () {
     var open = list.hidden;
     store.setItem(KEY, open ? "open" : "closed");
