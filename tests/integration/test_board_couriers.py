@@ -8,7 +8,7 @@ import pytest
 from app.board import fleet
 from app.extensions import db
 from app.models import Courier
-from tests.helpers import order_body
+from tests.helpers import add_couriers, order_body
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
@@ -18,14 +18,6 @@ TO_DROPOFF = ("arriving_at_store", "arrived_at_store", "dasher_out_for_delivery"
 @pytest.fixture
 def dispatcher(staff):
     return staff.login("dispatcher")
-
-
-def add_couriers(app, *names) -> dict[str, int]:
-    with app.app_context():
-        couriers = [Courier(name=name, phone=f"+1555123{i:04d}") for i, name in enumerate(names)]
-        db.session.add_all(couriers)
-        db.session.commit()
-        return {c.name.split()[0]: c.id for c in couriers}
 
 
 def ready_order(api, hook) -> str:

@@ -8,13 +8,12 @@ import time
 
 import pytest
 
-from app.extensions import db
 from app.infra import clock
-from app.models import Courier
 from app.services import actions
 from bench.board import seed
+from tests.helpers import add_couriers
 from browser import (  # noqa: F401  (fixtures are used by name)
-    PASSWORD, browser, card, logged_in, remote, staff_accounts, wait_card_in, wait_live,
+    ALARM_STUBS, PASSWORD, browser, card, logged_in, remote, staff_accounts, wait_card_in, wait_live,
 )
 
 pytestmark = pytest.mark.browser
@@ -22,11 +21,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def couriers(app):
-    with app.app_context():
-        fleet = [Courier(name="Jonah Weiss", phone="+15550000001"), Courier(name="Fatima Diallo", phone="+15550000002")]
-        db.session.add_all(fleet)
-        db.session.commit()
-        return {c.first_name: c.id for c in fleet}
+    return add_couriers(app, "Jonah Weiss", "Fatima Diallo")
 
 
 def ready(remote) -> str:
@@ -88,15 +83,7 @@ def test_the_courier_panel_load_changes_live_on_a_second_board_within_a_second(
         assert page.errors == [] and page.dialogs == []
 
 
-# Count sounds and notifications instead of making them (headless has no speakers).
-STUBS = """
-window.__plays = 0; window.__notes = [];
-HTMLMediaElement.prototype.play = function () { if (this.volume > 0) window.__plays += 1; return Promise.resolve(); };
-window.Notification = function (title) { window.__notes.push(title); };
-window.Notification.permission = 'granted';
-window.Notification.requestPermission = () => Promise.resolve('granted');
-localStorage.setItem('passline.notify', 'on');
-"""
+STUBS = ALARM_STUBS + "localStorage.setItem('passline.notify', 'on');"
 
 
 def test_a_burst_of_ten_new_orders_gives_one_chime_and_one_notification(live_server, remote, browser,
