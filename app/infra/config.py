@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 
 from ..domain.lifecycle import TimeLimits
+from . import phones
 
 
 class SettingError(RuntimeError):
@@ -109,6 +110,8 @@ def from_environment(instance_path: str) -> dict:
         "OVERDUE_CHECK_SECONDS": _number("OVERDUE_CHECK_SECONDS", 15, unit="seconds"),
         # A visible board reloads itself this often, in case a live push was lost (0: never).
         "BOARD_CATCH_UP_SECONDS": _number("BOARD_CATCH_UP_SECONDS", 60, above=False, unit="seconds"),
+        # The country of a phone number typed without +<country code> (app/infra/phones.py).
+        "PHONE_REGION": _choice("PHONE_REGION", "US", tuple(sorted(phones.REGIONS))),
         # Webhook dedupe keys are kept this long (app/services/retention.py), pruned this often.
         "DEDUPE_KEEP_DAYS": _number("DEDUPE_KEEP_DAYS", 30, unit="days"),
         "RECEIPTS_KEEP_DAYS": _number("RECEIPTS_KEEP_DAYS", 0, above=False, unit="days"),  # 0: the webhook log is kept
