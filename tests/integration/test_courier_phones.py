@@ -297,6 +297,7 @@ def test_a_tap_from_another_site_is_refused(app, client, api, menu, hook, mike):
 
 @pytest.fixture
 def app_config():
+    """For this whole module: 3 unknown links per address (each test starts from zero)."""
     return {"COURIER_LINK_FAILURES_PER_ADDRESS": 3}
 
 
