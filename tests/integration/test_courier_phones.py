@@ -355,3 +355,14 @@ def test_the_servers_access_log_shows_no_token(app, live_server, mike, caplog):
         assert requests.get(f"{live_server.url}/c/{token}/orders", timeout=5).status_code == 200
         assert requests.get(f"{live_server.url}/c/sw.js", timeout=5).status_code == 200
     assert "GET /c/…/orders" in caplog.text and "GET /c/sw.js" in caplog.text and token not in caplog.text
+
+
+def test_the_boards_courier_panel_shows_when_a_couriers_phone_last_checked_in(app, client, auth, mike):
+    """Contract §3.5: the board's courier panel shows each courier's last seen time and how
+    fresh their position is."""
+    courier_id, token = mike
+    assert client.get(f"/c/{token}").status_code == 200
+    auth.login()
+    panel = client.get("/board/couriers").get_data(as_text=True)
+    entry = panel.split(f'data-courier-id="{courier_id}"', 1)[1].split("</li>", 1)[0]
+    assert "phone seen just now" in entry
