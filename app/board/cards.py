@@ -11,6 +11,7 @@ from flask import current_app, has_request_context, render_template, request
 
 from ..infra import clock
 from ..extensions import db
+from ..domain import lifecycle
 from ..domain.lifecycle import SUBMITTED, TERMINAL
 from ..models import Courier, Store
 from .queries import COLUMN_OF_STATE, failed_calls, load_orders
@@ -19,6 +20,14 @@ from .queries import COLUMN_OF_STATE, failed_calls, load_orders
 def alarming(order) -> bool:
     """A new order, or an overdue one, that nobody has opened or acknowledged yet."""
     return order.acknowledged_at is None and (order.state == SUBMITTED or bool(order.overdue_level))
+
+
+def inactive_courier(order) -> str:
+    """What a card says of an open order whose courier was deactivated: what can be done,
+    which depends on whether the rules still let its courier change."""
+    if lifecycle.can_change_courier(order):
+        return "inactive — reassign"
+    return "inactive — delivering; contact them"
 
 
 def order_url(order_id: str) -> str:
@@ -72,6 +81,7 @@ def _payload(order, failed: int, now: datetime, **related) -> dict:
         "state": order.state,
         "column": COLUMN_OF_STATE.get(order.state),
         "courier_status": order.courier_status,
+        "courier_id": order.courier_id,  # the courier panel refreshes when a courier's orders change
         "overdue": order.overdue_limit,
         "overdue_level": order.overdue_level,
         "alarm": alarming(order),

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..infra.htmx import is_htmx
 from ..domain.lifecycle import CANCEL_REASONS, STATES, is_delivery
 from ..models import MenuItem
-from . import cards, queries, search, timeline
+from . import cards, fleet, queries, search, timeline
 
 bp = Blueprint("board", __name__)
 bp.add_app_template_filter(cards.money, "money")
@@ -24,6 +24,7 @@ bp.add_app_template_global(labels.LABELS, "labels")
 bp.add_app_template_global(labels.label, "label")
 bp.add_app_template_global(labels.actor, "actor")
 bp.add_app_template_global(cards.order_url, "order_url")
+bp.add_app_template_global(cards.inactive_courier, "inactive_courier")
 bp.add_app_template_global(cards.promise, "promise")
 bp.add_app_template_global(cards.total_age, "total_age")
 bp.add_app_template_global(cards.promised_pickup, "promised_pickup")
@@ -58,7 +59,7 @@ def index():
         return respond(render_template("board/_board.html", **context))
     return respond(render_template(
         "board/index.html", stores=queries.stores(), attention=queries.attention(),
-        couriers=queries.active_couriers(), reasons=CANCEL_REASONS,
+        fleet=fleet.loads(), reasons=CANCEL_REASONS,
         alarm_repeat_ms=int(1000 * current_app.config.get("BOARD_ALARM_REPEAT_SECONDS", 30)), **context))
 
 
@@ -72,6 +73,13 @@ def column(key):
     [view] = queries.board(filters, only=key, everything=True)
     return respond(render_template("board/_column.html", view=view, filters=filters, now=clock.now(),
                                    failed_calls=queries.failed_calls(o.id for o in view.orders)))
+
+
+@bp.get("/board/couriers")
+@login_required
+def couriers():
+    """The courier panel's list, fetched again when a pushed card changes a courier's orders."""
+    return respond(render_template("board/_couriers.html", fleet=fleet.loads(), now=clock.now()))
 
 
 @bp.get("/board/attention")
@@ -100,7 +108,7 @@ def detail_context(order, **extra) -> dict:
         "now": clock.now(),
         "events": timeline.lines(order.events, tz),
         "failed_messages": queries.failed_messages(order.id),
-        "couriers": queries.active_couriers(),
+        "fleet": fleet.loads(),
         "reasons": CANCEL_REASONS,
         "next_statuses": lifecycle.allowed_courier_statuses(order),
         "states": STATES,

@@ -32,6 +32,7 @@ LABELS = {
 }
 
 STAFF_PREFIX = "staff:"
+COURIER_PREFIX = "courier:"  # a courier's own tap on their phone (contract §3.5)
 
 
 def label(kind: str, code) -> str:
@@ -45,4 +46,6 @@ def actor(code: str | None) -> str:
     """Who did it: a staff member by username, a system by its name."""
     if code and code.startswith(STAFF_PREFIX):
         return code[len(STAFF_PREFIX):]
+    if code and code.startswith(COURIER_PREFIX):
+        return f"courier #{code[len(COURIER_PREFIX):]}, on their phone"
     return label("actor", code)

@@ -24,6 +24,17 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--d
 TIMEOUT_MS = 10_000  # every wait on the DOM is bounded (generous: CI machines are busy)
 
 
+# Count sounds and notifications instead of making them (headless has no speakers): an
+# init script, before the board's own.
+ALARM_STUBS = """
+window.__plays = 0; window.__notes = [];
+HTMLMediaElement.prototype.play = function () { if (this.volume > 0) window.__plays += 1; return Promise.resolve(); };
+window.Notification = function (title) { window.__notes.push(title); };
+window.Notification.permission = 'granted';
+window.Notification.requestPermission = () => Promise.resolve('granted');
+"""
+
+
 def require_browser() -> None:
     if not os.path.exists(CHROMIUM) and not os.environ.get("PASSLINE_REQUIRE_BROWSER"):
         pytest.skip(f"{CHROMIUM} is not installed")

@@ -2,24 +2,18 @@
 fake OneTablet receives the matching calls from the outbox worker."""
 import pytest
 
-from app.extensions import db
-from app.models import Courier
 from app.outbox.sender import Worker
 from browser import (  # noqa: F401  (fixtures are used by name)
     PASSWORD, browser, card, logged_in, remote, staff_accounts, wait_card_in, wait_live,
 )
-from tests.helpers import wait_for
+from tests.helpers import add_couriers, wait_for
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def couriers(app):
-    with app.app_context():
-        fleet = [Courier(name="Mike Rivera", phone="+15550000001"), Courier(name="Ana Lopez", phone="+15550000002")]
-        db.session.add_all(fleet)
-        db.session.commit()
-        return {c.first_name: c.id for c in fleet}
+    return add_couriers(app, "Mike Rivera", "Ana Lopez")
 
 
 @pytest.fixture
