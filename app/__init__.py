@@ -106,3 +106,6 @@ def _register_blueprints(app: Flask) -> None:
     from . import staff
 
     staff.register(app)  # /couriers, /stores, /refunds, /webhooks, /users
+    from . import couriers_app
+
+    couriers_app.init_app(app)  # /c/<token>: couriers' phones, and the `courier …` commands

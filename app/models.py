@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -83,6 +83,16 @@ class Courier(db.Model):
     phone: Mapped[str] = mapped_column(String(64), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    # The phone link (contract §3.5): sha256 of its secret token, never the token itself;
+    # NULL when the courier has none (revoked, deactivated, never made).
+    link_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    link_made_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Presence, as the phone reports it: its last request, and its last position (shared
+    # only with the courier's consent) with the time it was taken.
+    seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    latitude: Mapped[Optional[float]] = mapped_column(Float)
+    longitude: Mapped[Optional[float]] = mapped_column(Float)
+    position_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     @property
     def first_name(self) -> str:

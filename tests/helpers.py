@@ -237,6 +237,17 @@ class StaffBrowser:
         return self.client.post(path, data=data, headers={"HX-Request": "true"} if htmx else {})
 
 
+def add_couriers(app, *names: str) -> dict[str, int]:
+    """Active couriers with these names (and made-up E.164 phones): {first name: id}."""
+    from app.models import Courier
+
+    with app.app_context():
+        couriers = [Courier(name=name, phone=f"+1555000{i:04d}") for i, name in enumerate(names, 1)]
+        db.session.add_all(couriers)
+        db.session.commit()
+        return {c.first_name: c.id for c in couriers}
+
+
 def order_updates(event: str, data) -> list[dict]:
     """The order cards of one Socket.IO event: "order" carries one, "orders" the several that
     piled up while the live publisher was busy (app/infra/live.py); other events none."""

@@ -14,6 +14,7 @@ from flask_limiter import Limiter, RequestLimit
 from limits import RateLimitItemPerSecond
 
 _KEY = "passline_throttle"
+_ALL = "passline_limiters"  # every Limiter of the app, for reset()
 
 
 def _address() -> str:
@@ -28,7 +29,7 @@ def _username() -> str:
 
 
 # Counted under "address:" and "user:": a username spelled like an address is another count.
-def _address_key() -> str:
+def address_key() -> str:
     return "address:" + _address()
 
 
@@ -45,9 +46,22 @@ def init_app(app: Flask, endpoint: str) -> None:
     a process), hence the view wrapped here rather than decorated where it is defined. The
     check runs before the view's body, so a refused guess never reaches the password hash."""
     window = int(app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    limiter = make_limiter(app, "passline-login")
+    per_address = f"{int(app.config['LOGIN_FAILURES_PER_ADDRESS'])} per {window} second"
+    per_username = f"{int(app.config['LOGIN_FAILURES_PER_USERNAME'])} per {window} second"
+    view = limiter.limit(per_address, key_func=address_key, methods=["POST"], deduct_when=_failed)(
+        app.view_functions[endpoint])
+    app.view_functions[endpoint] = limiter.limit(per_username, key_func=_username_key, methods=["POST"],
+                                                 deduct_when=_failed, on_breach=_warn_once)(view)
+    app.extensions[_KEY] = limiter
+
+
+def make_limiter(app: Flask, key_prefix: str) -> Limiter:
+    """A Limiter for `app` whose counts live in Redis when REDIS_URL is set (every process
+    sees the same ones), in memory otherwise; also used by the couriers' links (app/couriers_app)."""
     redis_url = app.config.get("REDIS_URL")
     limiter = Limiter(
-        key_func=_address_key,
+        key_func=address_key,
         app=None,
         storage_uri=redis_url or "memory://",
         # Give up on a Redis that does not answer within a second, and count in this
@@ -57,24 +71,19 @@ def init_app(app: Flask, endpoint: str) -> None:
         # Retry-After counts from the oldest failure still in the window, not from a fixed
         # clock boundary: nobody waits a whole window for one mistake at its end.
         strategy="moving-window",
-        key_prefix="passline-login",
+        key_prefix=key_prefix,
         headers_enabled=False,  # Retry-After is set on the 429 alone (app/auth/__init__.py)
     )
     limiter.init_app(app)
-    per_address = f"{int(app.config['LOGIN_FAILURES_PER_ADDRESS'])} per {window} second"
-    per_username = f"{int(app.config['LOGIN_FAILURES_PER_USERNAME'])} per {window} second"
-    view = limiter.limit(per_address, key_func=_address_key, methods=["POST"], deduct_when=_failed)(
-        app.view_functions[endpoint])
-    app.view_functions[endpoint] = limiter.limit(per_username, key_func=_username_key, methods=["POST"],
-                                                 deduct_when=_failed, on_breach=_warn_once)(view)
-    app.extensions[_KEY] = limiter
+    app.extensions.setdefault(_ALL, []).append(limiter)
+    return limiter
 
 
-def retry_after() -> int:
+def retry_after(key: str = _KEY) -> int:
     """Seconds until the refused request's limit lets one more guess through."""
     import time
 
-    limit = current_app.extensions[_KEY].current_limit
+    limit = current_app.extensions[key].current_limit
     return max(1, int(limit.reset_at - time.time())) if limit else 1
 
 
@@ -93,6 +102,7 @@ def _warn_once(limit: RequestLimit) -> None:
 def reset(app: Flask) -> None:
     """Forget every count (tests start each from zero, as a fresh deployment does)."""
     try:
-        app.extensions[_KEY].reset()
+        for limiter in app.extensions.get(_ALL, []):
+            limiter.reset()
     except Exception:  # noqa: BLE001 - a Redis that is down holds no counts to forget
         app.logger.warning("login throttle: the counts could not be reset", exc_info=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from contextlib import nullcontext
 from datetime import datetime
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_request_context, render_template, request
 
 from ..infra import clock
 from ..extensions import db
-from ..domain.lifecycle import SUBMITTED
+from ..domain import lifecycle
+from ..domain.lifecycle import SUBMITTED, TERMINAL
 from ..models import Courier, Store
 from .queries import COLUMN_OF_STATE, failed_calls, load_orders
 
@@ -18,6 +20,14 @@ from .queries import COLUMN_OF_STATE, failed_calls, load_orders
 def alarming(order) -> bool:
     """A new order, or an overdue one, that nobody has opened or acknowledged yet."""
     return order.acknowledged_at is None and (order.state == SUBMITTED or bool(order.overdue_level))
+
+
+def inactive_courier(order) -> str:
+    """What a card says of an open order whose courier was deactivated: what can be done,
+    which depends on whether the rules still let its courier change."""
+    if lifecycle.can_change_courier(order):
+        return "inactive — reassign"
+    return "inactive — delivering; contact them"
 
 
 def order_url(order_id: str) -> str:
@@ -71,6 +81,7 @@ def _payload(order, failed: int, now: datetime, **related) -> dict:
         "state": order.state,
         "column": COLUMN_OF_STATE.get(order.state),
         "courier_status": order.courier_status,
+        "courier_id": order.courier_id,  # the courier panel refreshes when a courier's orders change
         "overdue": order.overdue_limit,
         "overdue_level": order.overdue_level,
         "alarm": alarming(order),
@@ -102,3 +113,49 @@ def duration(seconds) -> str:
 def since(value: datetime | None, now: datetime) -> str:
     return duration((now - value).total_seconds()) if value else ""
 
+
+
+def store_zone(store) -> ZoneInfo:
+    """The store's time zone; UTC for a store without one (or with a name tzdata lacks)."""
+    try:
+        return ZoneInfo(store.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+# The card's promise turns amber in the last fifth of its limit, red past it; static/js/board.js
+# (tickDue) recomputes the same from data-due / data-due-from as the clock runs.
+SOON_SHARE = 0.2
+
+
+def promise(order, now: datetime, store) -> dict | None:
+    """The due time of the order's current limit, as its card counts down to it: None once
+    the order is finished, has no limit running, or is already flagged overdue (its badge
+    says how late)."""
+    if order.state in TERMINAL or not order.deadline_at or order.overdue_level:
+        return None
+    left = (order.deadline_at - now).total_seconds()
+    started = order.deadline_started_at or order.deadline_at
+    span = max(0.0, (order.deadline_at - started).total_seconds())
+    level = "late" if left < 0 else "soon" if left < SOON_SHARE * span else "ok"
+    return {"limit": order.deadline_limit, "due_ms": epoch_ms(order.deadline_at), "from_ms": epoch_ms(started),
+            "level": level, "text": f"{duration(abs(left))} {'late' if left < 0 else 'left'}",
+            "clock": order.deadline_at.astimezone(store_zone(store)).strftime("%H:%M")}
+
+
+def total_age(order, now: datetime) -> str:
+    """Since the customer placed it: still running for an open order, how long it took for
+    a finished one."""
+    end = (order.finished_at or order.state_changed_at) if order.state in TERMINAL else now
+    return since(order.created_at, end)
+
+
+def promised_pickup(payload) -> datetime | None:
+    """The pickup time the customer app told the customer (its `estimated_pickup_time`), as
+    an aware datetime; None when it sent none (it is optional) or none that parses."""
+    raw = payload.get("estimated_pickup_time") if isinstance(payload, dict) else None
+    try:
+        value = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    return value if value and value.tzinfo else None

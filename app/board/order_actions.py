@@ -61,10 +61,18 @@ def _assign(order_id, form, actor):
                  "Courier assigned; OneTablet will be told.")
 
 
+def _bulk_assign(order_id, form, actor):
+    # Several orders at once: one another courier holds is skipped unless the dispatcher
+    # ticked "reassign" for the batch (contract §3.4). One order's own form reassigns.
+    return _said(actions.assign_courier(order_id, courier_id=_courier_id(form), actor=actor,
+                                        reassign=form.get("reassign") == "1"),
+                 "Courier assigned; OneTablet will be told.")
+
+
 def _courier_status(order_id, form, actor):
     status = form.get("status", "")
     return _said(actions.courier_status(order_id, status=status, actor=actor),
-                 f"Courier status {status.replace('_', ' ')} posted.")
+                 f"Courier status now: {labels.label('courier_status', status)}.")
 
 
 def _picked_up(order_id, form, actor):
@@ -127,11 +135,12 @@ class Result:
     order_id: str
     ok: bool
     message: str
+    skipped: bool = False  # left as it was on purpose (held by another courier), not refused
 
 
 # Each bulk action with the check of its form: run once before any order, so an
 # incomplete form is one error and changes nothing, not the same refusal per order.
-BULK = {"courier": (_assign, _courier_id), "cancel": (_cancel, _cancel_args)}
+BULK = {"courier": (_bulk_assign, _courier_id), "cancel": (_cancel, _cancel_args)}
 
 
 @bp.post("/orders/bulk")
@@ -152,6 +161,8 @@ def bulk():
         for order_id in order_ids:
             try:
                 results.append(Result(order_id, True, action(order_id, request.form, current_user.actor)))
+            except actions.Skipped as skipped:
+                results.append(Result(order_id, False, f"Skipped: {skipped}", skipped=True))
             except actions.ActionError as refusal:
                 results.append(Result(order_id, False, str(refusal)))
     if not is_htmx():

@@ -188,18 +188,6 @@ def stores() -> list[Store]:
     return list(db.session.execute(select(Store).order_by(Store.name, Store.merchant_supplied_id)).scalars())
 
 
-def active_couriers() -> list[tuple[Courier, int]]:
-    """The active fleet with how many open orders each carries, fewest first."""
-    load = (select(Order.courier_id, func.count().label("n"))
-            .where(Order.state.not_in(TERMINAL), Order.courier_id.is_not(None))
-            .group_by(Order.courier_id).subquery())
-    rows = db.session.execute(
-        select(Courier, func.coalesce(load.c.n, 0)).outerjoin(load, load.c.courier_id == Courier.id)
-        .where(Courier.is_active.is_(True)).order_by(func.coalesce(load.c.n, 0), Courier.name)
-    ).all()
-    return [(courier, n) for courier, n in rows]
-
-
 def detail(order_id: str) -> Optional[Order]:
     return db.session.execute(
         select(Order).where(Order.id == order_id).options(joinedload(Order.store), joinedload(Order.courier))

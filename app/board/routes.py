@@ -2,8 +2,6 @@
 order's detail. Each renders the whole page, or only its fragment for htmx."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -14,7 +12,7 @@ from ..extensions import db
 from ..infra.htmx import is_htmx
 from ..domain.lifecycle import CANCEL_REASONS, STATES, is_delivery
 from ..models import MenuItem
-from . import cards, queries, search, timeline
+from . import cards, fleet, queries, search, timeline
 
 bp = Blueprint("board", __name__)
 bp.add_app_template_filter(cards.money, "money")
@@ -26,6 +24,10 @@ bp.add_app_template_global(labels.LABELS, "labels")
 bp.add_app_template_global(labels.label, "label")
 bp.add_app_template_global(labels.actor, "actor")
 bp.add_app_template_global(cards.order_url, "order_url")
+bp.add_app_template_global(cards.inactive_courier, "inactive_courier")
+bp.add_app_template_global(cards.promise, "promise")
+bp.add_app_template_global(cards.total_age, "total_age")
+bp.add_app_template_global(cards.promised_pickup, "promised_pickup")
 bp.add_app_template_global(search.card_text, "search_text")
 bp.add_app_template_global(lifecycle, "rules")  # the templates ask the lifecycle, never repeat it
 bp.add_app_template_filter(search.fold, "fold")
@@ -57,7 +59,7 @@ def index():
         return respond(render_template("board/_board.html", **context))
     return respond(render_template(
         "board/index.html", stores=queries.stores(), attention=queries.attention(),
-        couriers=queries.active_couriers(), reasons=CANCEL_REASONS,
+        fleet=fleet.loads(), reasons=CANCEL_REASONS,
         alarm_repeat_ms=int(1000 * current_app.config.get("BOARD_ALARM_REPEAT_SECONDS", 30)), **context))
 
 
@@ -73,6 +75,13 @@ def column(key):
                                    failed_calls=queries.failed_calls(o.id for o in view.orders)))
 
 
+@bp.get("/board/couriers")
+@login_required
+def couriers():
+    """The courier panel's list, fetched again when a pushed card changes a courier's orders."""
+    return respond(render_template("board/_couriers.html", fleet=fleet.loads(), now=clock.now()))
+
+
 @bp.get("/board/attention")
 @login_required
 def attention():
@@ -80,11 +89,7 @@ def attention():
     return respond(render_template("board/_attention.html", attention=queries.attention()))
 
 
-def store_zone(store) -> ZoneInfo:
-    try:
-        return ZoneInfo(store.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+store_zone = cards.store_zone
 
 
 def detail_context(order, **extra) -> dict:
@@ -103,7 +108,7 @@ def detail_context(order, **extra) -> dict:
         "now": clock.now(),
         "events": timeline.lines(order.events, tz),
         "failed_messages": queries.failed_messages(order.id),
-        "couriers": queries.active_couriers(),
+        "fleet": fleet.loads(),
         "reasons": CANCEL_REASONS,
         "next_statuses": lifecycle.allowed_courier_statuses(order),
         "states": STATES,

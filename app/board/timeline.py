@@ -132,7 +132,7 @@ class _Facts:
         if key == "allowed_minutes":
             return f"limit {value:g} min"
         if key == "merchant_supplied_id":
-            return f"restaurant's id {_newest(value)}"
+            return f"{label('reference', 'merchant_supplied_id').lower()} {_newest(value)}"
         if key == "late":
             return "arrived after the order had moved on"
         if key == "stale":

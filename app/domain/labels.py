@@ -4,7 +4,8 @@ the CSV keep the codes themselves (contract §3.3)."""
 from __future__ import annotations
 
 LABELS = {
-    "type": {"pickup": "Pickup", "dx_delivery": "Delivery · DX", "mx_fleet_delivery": "Delivery · fleet"},
+    # Who carries it, as staff say it: the platform's couriers, or our own fleet.
+    "type": {"pickup": "Pickup", "dx_delivery": "Platform delivery", "mx_fleet_delivery": "Our delivery"},
     "state": {"submitted": "Submitted", "confirmed": "Confirmed", "rejected": "Rejected", "ready": "Ready",
               "in_transit": "In transit", "completed": "Completed", "cancelled": "Cancelled"},
     "courier_status": {"dasher_confirmed": "Assigned", "arriving_at_store": "Arriving at store",
@@ -26,9 +27,12 @@ LABELS = {
     "call": {"create_order": "Send order", "delivery_status": "Courier status", "cancel": "Cancel",
              "notify": "Customer notification"},
     "actor": {"onetablet": "OneTablet", "scheduler": "Scheduler", "customer_app": "Customer app"},
+    # An order's other numbers: the one the restaurant reads out on the phone, and OneTablet's.
+    "reference": {"merchant_supplied_id": "Restaurant's order no.", "client_order_id": "OneTablet order no."},
 }
 
 STAFF_PREFIX = "staff:"
+COURIER_PREFIX = "courier:"  # a courier's own tap on their phone (contract §3.5)
 
 
 def label(kind: str, code) -> str:
@@ -42,4 +46,6 @@ def actor(code: str | None) -> str:
     """Who did it: a staff member by username, a system by its name."""
     if code and code.startswith(STAFF_PREFIX):
         return code[len(STAFF_PREFIX):]
+    if code and code.startswith(COURIER_PREFIX):
+        return f"courier #{code[len(COURIER_PREFIX):]}, on their phone"
     return label("actor", code)

@@ -556,6 +556,20 @@ def allowed_courier_statuses(order) -> list[str]:
             if status != order.courier_status and Lifecycle._courier_status_refusal(order, status) is None]
 
 
+def courier_steps(order) -> list[str]:
+    """The courier statuses still ahead of a delivery order, in the flow's order (§1): what a
+    courier's phone offers one tap at a time. Empty once the order is over."""
+    if not is_delivery(order) or order.courier_id is None or order.state in TERMINAL:
+        return []
+    current = COURIER_STATUSES.index(order.courier_status) if order.courier_status else -1
+    return list(COURIER_STATUSES[current + 1:])
+
+
+def courier_status_refusal(order, status: str) -> Optional[str]:
+    """Why the rules would refuse `status` now, in words, or None."""
+    return Lifecycle._courier_status_refusal(order, status)
+
+
 def can_change_courier(order) -> bool:
     return Lifecycle._courier_refusal(order) is None
 

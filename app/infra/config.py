@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 
 from ..domain.lifecycle import TimeLimits
+from . import phones
 
 
 class SettingError(RuntimeError):
@@ -109,6 +110,8 @@ def from_environment(instance_path: str) -> dict:
         "OVERDUE_CHECK_SECONDS": _number("OVERDUE_CHECK_SECONDS", 15, unit="seconds"),
         # A visible board reloads itself this often, in case a live push was lost (0: never).
         "BOARD_CATCH_UP_SECONDS": _number("BOARD_CATCH_UP_SECONDS", 60, above=False, unit="seconds"),
+        # The country of a phone number typed without +<country code> (app/infra/phones.py).
+        "PHONE_REGION": _choice("PHONE_REGION", "US", tuple(sorted(phones.REGIONS))),
         # Webhook dedupe keys are kept this long (app/services/retention.py), pruned this often.
         "DEDUPE_KEEP_DAYS": _number("DEDUPE_KEEP_DAYS", 30, unit="days"),
         "RECEIPTS_KEEP_DAYS": _number("RECEIPTS_KEEP_DAYS", 0, above=False, unit="days"),  # 0: the webhook log is kept
@@ -143,6 +146,16 @@ def from_environment(instance_path: str) -> dict:
         # /couriers left open through a shift must still submit. The token is tied to the
         # session's own random value, so logging out or a new session still ends it.
         "WTF_CSRF_TIME_LIMIT": None,
+        # Couriers' phones (contract §3.5): wrong links are throttled per address (a link is
+        # 256 random bits: this bounds what guessing costs us), how often the page asks for
+        # new orders and sends its position.
+        "COURIER_LINK_FAILURES_PER_ADDRESS": _number("COURIER_LINK_FAILURES_PER_ADDRESS", 20, minimum=1,
+                                                     above=False, integer=True),
+        "COURIER_LINK_FAILURE_WINDOW_SECONDS": _number("COURIER_LINK_FAILURE_WINDOW_SECONDS", 300, unit="seconds"),
+        "COURIER_POLL_SECONDS": _number("COURIER_POLL_SECONDS", 10, unit="seconds"),
+        "COURIER_POSITION_SECONDS": _number("COURIER_POSITION_SECONDS", 30, unit="seconds"),
+        # Where couriers reach Passline, for links made outside a request (`courier link`).
+        "PASSLINE_URL": env("PASSLINE_URL") or "http://127.0.0.1:5000",
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # contract §3.1: 413 over 1 MiB
         # Wrong passwords allowed per window (app/auth/throttle.py), counted per username and
         # per client address; the next guess is refused (429) without hashing anything.

@@ -64,7 +64,8 @@ class Table:
         datasets = []
         for s in self.chart.series:
             col = self.columns[s.column]
-            datasets.append({"label": col.label, "type": s.type, "yAxisID": s.axis,
+            # kind: static/js/reports.js ticks an axis of counts in whole numbers.
+            datasets.append({"label": col.label, "type": s.type, "yAxisID": s.axis, "kind": col.kind,
                              "data": [plot_value(col.kind, row[s.column]) for row in self.rows]})
         spec = {"type": self.chart.type, "horizontal": self.chart.horizontal,
                 "labels": [row[0] for row in self.cells()], "datasets": datasets}
@@ -151,7 +152,7 @@ def _summary(states: dict[str, int], total: int) -> Table:
 
 def _states(states: dict[str, int], total: int) -> Table:
     rows = [[s, states.get(s, 0), _share(states.get(s, 0), total)] for s in STATES]
-    return Table("states", "Orders by final state",
+    return Table("states", "Orders by state now",
                  [Column("State", STATE), Column("Orders", COUNT), Column("Share of orders", PERCENT)], rows,
                  chart=Chart("doughnut", (Series(1),), by_state=True),
                  note="States other than completed, rejected and cancelled are orders still open.")

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Optional
+from typing import Callable, Optional
 
 from sqlalchemy import select
 
 from . import orders
 from .. import outbox
 from ..extensions import db
+from ..domain.labels import label
 from ..domain.lifecycle import (Acknowledge, AssignCourier, Cancel, Command, Forbidden, Override, PickUp,
                                 PostCourierStatus, RetryCall)
 from ..models import Courier, OutboxMessage
@@ -29,11 +30,21 @@ class ActionError(Exception):
         self.status = status
 
 
-def _run(order_id: str, command: Command, *, actor: str, payload: Optional[dict] = None):
+class Skipped(ActionError):
+    """Left as it is on purpose (an order another courier holds, in a bulk assign); not audited."""
+
+
+def _run(order_id: str, command: Command, *, actor: str, payload: Optional[dict] = None,
+         skip: Optional[Callable[[object], Optional[str]]] = None):
+    """Apply `command` to the locked order; `skip(order)`, asked under the lock, may leave
+    the order as it is with a reason (Skipped), before the lifecycle sees the command."""
     order = orders.get_for_update(order_id)
     if order is None:
         db.session.rollback()
         raise ActionError(f"no order {order_id!r}", 404)
+    if skip is not None and (reason := skip(order)):
+        db.session.rollback()
+        raise Skipped(reason)
     outcome = orders.apply(order, command, actor=actor, payload=payload)
     db.session.commit()  # a refusal is audited too
     if outcome.refused:
@@ -46,12 +57,25 @@ def cancel(order_id: str, *, reason: str, details: Optional[str], actor: str):
                 payload={"cancel_reason": reason, "cancel_details": details})
 
 
-def assign_courier(order_id: str, *, courier_id: int, actor: str):
+def held_by_another(order, courier_id: int) -> Optional[str]:
+    """Why an order is not taken from the courier who holds it (contract §3.4): "held by
+    Jonah, At store"; None when it has no courier, or already this one."""
+    if order.courier_id is None or order.courier_id == courier_id:
+        return None
+    holder = db.session.get(Courier, order.courier_id)
+    name = holder.first_name if holder else f"courier {order.courier_id}"
+    return f"held by {name}, {label('courier_status', order.courier_status) or 'no status yet'}"
+
+
+def assign_courier(order_id: str, *, courier_id: int, actor: str, reassign: bool = True):
+    """Assign `courier_id`; with reassign=False (a bulk assign that did not ask to reassign)
+    an order another courier holds is skipped, never silently taken from them."""
     courier = db.session.get(Courier, courier_id)
     if courier is None or not courier.is_active:
         raise ActionError("choose an active courier", 422)
+    skip = None if reassign else (lambda order: held_by_another(order, courier.id))
     return _run(order_id, AssignCourier(courier.id), actor=actor,
-                payload={"courier_id": courier.id, "courier": courier.name})
+                payload={"courier_id": courier.id, "courier": courier.name}, skip=skip)
 
 
 def courier_status(order_id: str, *, status: str, actor: str):
@@ -109,5 +133,5 @@ def retry_call(message_id: int, *, actor: str) -> OutboxMessage:
     return message
 
 
-__all__ = ["ActionError", "Forbidden", "acknowledge", "assign_courier", "cancel", "courier_status", "override",
+__all__ = ["ActionError", "Forbidden", "Skipped", "acknowledge", "assign_courier", "cancel", "courier_status", "override",
            "picked_up", "retry_call"]

@@ -19,12 +19,15 @@ COURIER_EVENTS = {"courier_assigned", "courier_reassigned", "courier_status"}
 
 def after_changes(order, changes: list[Change], *, actor: str) -> None:
     by_staff = actor.startswith("staff:")
+    # A courier's own tap on their phone (contract §3.5) is news to OneTablet as much as a
+    # status a dispatcher types in; what OneTablet itself or the scheduler did is not.
+    by_people = by_staff or actor.startswith("courier:")
     for change in changes:
         if change.event == "submitted":
             _send_order(order)
         if by_staff and cancels_an_open_order(change):
             _tell_onetablet_cancel(order)
-        if by_staff and change.event in COURIER_EVENTS:
+        if by_people and change.event in COURIER_EVENTS:
             _tell_onetablet_courier(order)
         if change.to_state != change.from_state and change.to_state in NOTIFY_ON and not change.implied:
             _notify_customer(order, NOTIFY_ON[change.to_state])

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 
 def register(app) -> None:
-    from . import couriers, pages, refunds, stores, users, webhook_log
+    from . import courier_phones, couriers, pages, refunds, stores, users, webhook_log
 
-    for module in (couriers, stores, refunds, webhook_log, users):
+    for module in (couriers, courier_phones, stores, refunds, webhook_log, users):
         app.register_blueprint(module.bp)
     app.jinja_env.filters.update(staff_utc=pages.utc, staff_local=pages.local)

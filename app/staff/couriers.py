@@ -3,49 +3,28 @@ carrying what right now. A courier still carrying orders is deactivated only onc
 dispatcher confirms a warning that names those orders."""
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, current_app, request
 from sqlalchemy import select
 
 from ..auth import role_required
-from ..infra import ids, live
+from ..infra import ids, live, phones
 from ..extensions import db
 from ..domain.lifecycle import TERMINAL
 from ..models import Courier, Order, Store
+from ..services import courier_links
 from .pages import respond, saved
 
 bp = Blueprint("couriers", __name__, url_prefix="/couriers")
 
 PAGE, FRAGMENT = "couriers/index.html", "couriers/_fleet.html"
-# What a person types for a phone number; OneTablet hands it to the restaurant as is.
-PHONE_CHARS = re.compile(r"^\+?[0-9 ().-]+$")
-PUNCTUATION_RUN = re.compile(r"[ ().-]{3,}|--")
-MIN_DIGITS, MAX_DIGITS = 7, 15  # E.164 allows at most 15
 
 
 def digits(phone: str) -> str:
-    """The phone's digits only: how two spellings of one number are compared."""
+    """The phone's digits only: how a stored number (maybe typed before phones were kept
+    as E.164) is compared with a new one."""
     return "".join(c for c in phone if c.isdigit())
-
-
-def phone_error(phone: str) -> str | None:
-    """What is wrong with a typed phone number, in words, or None."""
-    if not phone:
-        return "Enter a phone number: the restaurant sees it with the order."
-    if not PHONE_CHARS.match(phone):
-        return "A phone number is digits, spaces, ( ) - and an optional leading +."
-    if PUNCTUATION_RUN.search(phone):
-        return "A phone number has at most one - or space between digits, e.g. +1 555-987-6543."
-    n = len(digits(phone))
-    if n < MIN_DIGITS:
-        return f"Too short: a phone number has at least {MIN_DIGITS} digits ({n} given)."
-    if n > MAX_DIGITS:
-        return f"Too long: a phone number has at most {MAX_DIGITS} digits ({n} given)."
-    if len(set(digits(phone))) == 1:
-        return "Not a real phone number: all its digits are the same."
-    return None
 
 
 def validate(form) -> tuple[dict, dict]:
@@ -56,8 +35,10 @@ def validate(form) -> tuple[dict, dict]:
         errors["name"] = "Enter the courier's name."
     elif len(values["name"]) > 255:
         errors["name"] = "A name is at most 255 characters."
-    if error := phone_error(values["phone"]):
-        errors["phone"] = error
+    try:  # kept as E.164, whatever way it was typed (app/infra/phones.py)
+        values["phone"] = phones.normalise(values["phone"], current_app.config["PHONE_REGION"])
+    except phones.PhoneError as error:
+        errors["phone"] = str(error)
     else:
         # One person, one courier: an active courier with the same number is a duplicate.
         same = next((c for c in db.session.execute(select(Courier).where(Courier.is_active.is_(True))).scalars()
@@ -158,6 +139,7 @@ def deactivate(courier_id):
         return respond(PAGE, FRAGMENT, status=409,
                        **fleet(warning={"courier": courier, "orders": open_orders}, at=courier.id))
     courier.is_active = False
+    courier_links.revoke(courier)  # contract §3.5: their phone link stops working with them
     live.changed(db.session, "courier", courier)  # boards mark its orders and list them to reassign
     note = f" They still carry {len(open_orders)} order(s) until reassigned." if open_orders else ""
     return _saved(f"Deactivated {courier.name}.{note}", courier.id)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Response, flash, make_response, redirect, render_template, url_for
 
@@ -33,6 +33,12 @@ def utc(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
 
 
-def local(value: datetime | None, timezone: str) -> str:
-    """A time as the store's kitchen reads it."""
-    return value.astimezone(ZoneInfo(timezone)).strftime("%a %Y-%m-%d %H:%M %Z") if value else ""
+def local(value: datetime | None, timezone: str | None, fmt: str = "%a %Y-%m-%d %H:%M %Z") -> str:
+    """A time as the store's kitchen reads it (UTC for a store without a known time zone)."""
+    if not value:
+        return ""
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return value.astimezone(zone).strftime(fmt)

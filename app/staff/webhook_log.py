@@ -25,14 +25,17 @@ _FILTERS = {"order": WebhookReceipt.order_id, "store": WebhookReceipt.store_ref,
             "verdict": WebhookReceipt.verdict, "kind": WebhookReceipt.kind}
 
 
-def filters(args) -> dict[str, str]:
-    """The filters in the URL that are set, trimmed; unknown verdicts and kinds are dropped."""
+def filters(args) -> tuple[dict[str, str], list[str]]:
+    """The filters in the URL that are set, trimmed, and what was wrong with the others: an
+    unknown verdict or kind is left out (the log shows every one) and the page says so."""
     chosen = {name: args.get(name, "").strip() for name in _FILTERS}
-    if chosen["verdict"] not in VERDICTS:
-        chosen["verdict"] = ""
-    if chosen["kind"] not in KINDS:
-        chosen["kind"] = ""
-    return {name: value for name, value in chosen.items() if value}
+    ignored = []
+    for name, known in (("verdict", VERDICTS), ("kind", KINDS)):
+        if chosen[name] and chosen[name] not in known:
+            ignored.append(f"No {name} “{chosen[name]}”: that filter is left out, every {name} is shown "
+                           f"(one of {', '.join(known)}).")
+            chosen[name] = ""
+    return {name: value for name, value in chosen.items() if value}, ignored
 
 
 def page(chosen: dict[str, str], before: int | None) -> tuple[list[WebhookReceipt], int | None]:
@@ -62,10 +65,10 @@ def formatted(body: str | None) -> str | None:
 @role_required("dispatcher")
 def index():
     """Every webhook received, newest first, filterable."""
-    chosen = filters(request.args)
+    chosen, ignored = filters(request.args)
     before = _before(request.args.get("before"))
     rows, older = page(chosen, before)
-    return respond("webhooks/index.html", "webhooks/_log.html", rows=rows, chosen=chosen, before=before,
+    return respond("webhooks/index.html", "webhooks/_log.html", rows=rows, chosen=chosen, ignored=ignored, before=before,
                    older=older, verdicts=VERDICTS, kinds=KINDS, page_size=PAGE_SIZE)
 
 

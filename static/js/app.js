@@ -40,6 +40,7 @@
   }, true);
 
   document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.passlineHandled) return; // the page said it in place (board.js: no such order)
     var status = event.detail.xhr.status;
     if (status === 400) toast("This form's security token is missing or out of date, so nothing was changed. Reload the page and submit the form again.");
     else if (status === 401) toast("Your session has ended. Log in again.");
@@ -86,6 +87,25 @@
       if (reason === "io server disconnect") checkSession(socket, true);
     });
   };
+
+  // The top bar's menu on a phone or a narrow tablet (responsive.css hides the button in a
+  // wide window): the button opens and closes it; Esc, or a click elsewhere, closes it.
+  var menuButton = document.querySelector(".menu-button");
+  var topbar = menuButton && menuButton.closest(".topbar");
+  function openMenu(open) {
+    if (!menuButton) return;
+    menuButton.setAttribute("aria-expanded", open ? "true" : "false");
+    topbar.classList.toggle("menu-open", open);
+  }
+  if (menuButton) {
+    menuButton.addEventListener("click", function () { openMenu(!topbar.classList.contains("menu-open")); });
+    document.addEventListener("click", function (event) {
+      if (topbar.classList.contains("menu-open") && !topbar.contains(event.target)) openMenu(false);
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && topbar.classList.contains("menu-open")) { openMenu(false); menuButton.focus(); }
+    });
+  }
 
   document.addEventListener("htmx:sendError", function () {
     toast("No connection to the server. Nothing was changed.");

@@ -1,5 +1,5 @@
 // The live board: Socket.IO updates (newest version wins), catch-up after a reconnect,
-// the order detail panel, bulk selection, alarms (sound + notification) and keyboard.
+// the order detail panel, bulk selection, calm alarms (sound + notification) and keyboard.
 // Cards arrive as server-rendered HTML; customer text is never put in the DOM as HTML here.
 (function () {
   "use strict";
@@ -10,6 +10,8 @@
   var board = null; // #board
   var known = new Map(); // order id -> newest version seen (also for cards no longer shown)
   var levels = new Map(); // order id -> overdue level last seen
+  var failedSeen = new Set(); // ids whose card already showed a failed call (alarmed once)
+  var alarmedAt = new Map(); // order id -> when its alarm was first raised (repeats wait past a threshold)
   var more = new Map(); // column key -> Set of ids the server left out (capped column)
   var selected = new Set(); // ids picked for a bulk action
   var reloading = 0; // board (re)loads in flight: updates wait until the last one has landed
@@ -47,6 +49,8 @@
       var id = card.dataset.orderId;
       known.set(id, Math.max(known.get(id) || 0, +card.dataset.version));
       levels.set(id, cardLevel(card));
+      if (card.classList.contains("has-failed")) failedSeen.add(id);
+      if (card.hasAttribute("data-alarm") && !alarmedAt.has(id)) alarmedAt.set(id, Date.now());
       var pick = $(".pick", card);
       if (pick) pick.checked = selected.has(id);
       if (id === detailId) card.classList.add("is-open");
@@ -154,10 +158,13 @@
     levels.set(update.id, update.overdue_level || 0);
 
     if (seen === undefined && update.state === "submitted" && update.alarm) {
-      alarm("New order " + update.id, card);
+      alarm("new", update.id, card);
     } else if ((update.overdue_level || 0) > before_level) {
-      alarm((update.overdue_level > 1 ? "Still overdue " : "Overdue ") + update.id, card);
+      alarm("overdue", update.id, card);
     }
+    var failing = card && card.classList.contains("has-failed");
+    if (failing && !failedSeen.has(update.id)) alarm("failed", update.id, card);
+    if (failing) failedSeen.add(update.id); else failedSeen.delete(update.id);
     if (update.id === detailId) refreshDetail(update.version);
     htmx.trigger(document.body, "attention-refresh");
   }
@@ -424,6 +431,34 @@
     }
   });
 
+  // --- an order that does not exist (a mistyped id, an old link) -----------------------
+  // Said in the panel in plain words, instead of the generic "the server answered 404"
+  // toast (app.js skips an error marked handled; this runs first, in the capture phase).
+
+  function showMissingOrder(event) {
+    var target = event.detail.target;
+    if (!detail || !target || target.id !== "detail-body" || event.detail.xhr.status !== 404) return;
+    var id = detailId || orderInUrl() || "";
+    event.detail.passlineHandled = true;
+    var box = document.createElement("div");
+    box.className = "detail-missing";
+    box.setAttribute("role", "alert");
+    box.setAttribute("data-missing-order", id);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "close";
+    close.setAttribute("data-close-detail", "");
+    close.setAttribute("aria-label", "Close (Esc)");
+    close.textContent = "×";
+    var text = document.createElement("p");
+    text.textContent = "No order “" + id + "”. Check the id, or search the board for it.";
+    box.append(close, text);
+    target.replaceChildren(box);
+    detail.hidden = false;
+    detailId = null;
+  }
+  document.addEventListener("htmx:responseError", showMissingOrder, true);
+
   // --- bulk selection -------------------------------------------------------------------
 
   var bulk = document.getElementById("bulk-form");
@@ -490,17 +525,88 @@
     });
   }
 
-  function notify(title, card) {
-    if (!notifyOn || !("Notification" in window) || Notification.permission !== "granted") return;
-    var body = card ? [$(".card-store", card), $(".cust", card), $(".total", card)]
-      .filter(Boolean).map(function (el) { return el.textContent.trim(); }).join(" · ") : "";
-    try { new Notification(title, { body: body, tag: title }); } catch (e) { /* some browsers need a service worker */ }
+  // Calm alarms: what arrives in a burst (orders a second apart) is one chime and one
+  // notification that sums it up ("3 new orders, 1 overdue"); a chime at most every
+  // QUIET_MS, what comes meanwhile waits for the next. Each kind (new, overdue, failed
+  // call) has its own switch, remembered in this browser. window.passlineAlarms counts
+  // what was raised: a hook for tests.
+  var REPEAT_MS = sound ? +sound.dataset.repeatMs || 30000 : 30000; // BOARD_ALARM_REPEAT_SECONDS
+  var BURST_MS = 1500, MAX_BURST_MS = 5000, QUIET_MS = Math.min(20000, REPEAT_MS);
+  var KINDS = { "new": ["new order", "new orders", "New order"], overdue: ["overdue", "overdue", "Overdue"],
+    failed: ["failed call", "failed calls", "Failed call"] };
+  var kindOn = {};
+  Object.keys(KINDS).forEach(function (kind) { kindOn[kind] = store.getItem("passline.alarm." + kind) !== "off"; });
+  var pending = { "new": [], overdue: [], failed: [] };
+  var pendingCard = null, burstStart = 0, flushTimer = null, lastChime = -Infinity;
+  var alarms = window.passlineAlarms = { chimes: 0, notifications: 0, last: "" };
+
+  function chime() {
+    if (!soundOn) return;
+    lastChime = Date.now();
+    alarms.chimes += 1;
+    play(1);
   }
 
-  function alarm(title, card) {
-    play(1);
-    notify(title, card);
+  function notify(title, body) {
+    if (!notifyOn || !("Notification" in window) || Notification.permission !== "granted") return;
+    try {
+      new Notification(title, { body: body, tag: "passline-alarm" }); // replaces the last one, never piles up
+      alarms.notifications += 1;
+    } catch (e) { /* some browsers need a service worker */ }
   }
+
+  function cardLine(card) {
+    return card ? [$(".card-store", card), $(".cust", card), $(".total", card)]
+      .filter(Boolean).map(function (el) { return el.textContent.trim(); }).join(" · ") : "";
+  }
+
+  function alarm(kind, id, card) {
+    if (!kindOn[kind]) return;
+    if (!alarmedAt.has(id)) alarmedAt.set(id, Date.now());
+    if (pending[kind].indexOf(id) < 0) pending[kind].push(id);
+    pendingCard = card || pendingCard;
+    var now = Date.now();
+    if (!flushTimer) burstStart = now;
+    clearTimeout(flushTimer);
+    var at = Math.min(now + BURST_MS, burstStart + MAX_BURST_MS);
+    flushTimer = setTimeout(flush, Math.max(at, lastChime + QUIET_MS) - now);
+  }
+
+  function flush() {
+    flushTimer = null;
+    var parts = [], ids = [], one = null;
+    Object.keys(KINDS).forEach(function (kind) {
+      var n = pending[kind].length;
+      if (n) parts.push(n + " " + KINDS[kind][n === 1 ? 0 : 1]);
+      if (n) one = KINDS[kind][2] + " " + pending[kind][0];
+      ids = ids.concat(pending[kind]);
+      pending[kind] = [];
+    });
+    if (!parts.length) return;
+    var summary = parts.join(", ");
+    alarms.last = summary;
+    chime();
+    // One thing: named ("New order X", its card in the body); several: counted, ids in the body.
+    if (ids.length === 1) notify(one, cardLine(pendingCard));
+    else notify(summary.charAt(0).toUpperCase() + summary.slice(1), ids.slice(0, 6).join(", ") + (ids.length > 6 ? "…" : ""));
+    pendingCard = null;
+  }
+
+  // The switches per kind.
+  function showKinds() {
+    $$("[data-alarm-kind]").forEach(function (button) {
+      button.setAttribute("aria-pressed", kindOn[button.dataset.alarmKind] ? "true" : "false");
+    });
+  }
+  $$("[data-alarm-kind]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var kind = button.dataset.alarmKind;
+      kindOn[kind] = !kindOn[kind];
+      store.setItem("passline.alarm." + kind, kindOn[kind] ? "on" : "off");
+      showKinds();
+    });
+  });
+  showKinds();
 
   if (soundButton) soundButton.addEventListener("click", function () {
     soundOn = !soundOn;
@@ -527,10 +633,18 @@
     if (banner && !banner.hidden) play(0);
   });
 
-  // Alarms nobody has looked at repeat until someone opens or acknowledges the order.
+  // An alarm repeats (a chime, no notification) only while an overdue or new order stays
+  // unopened and unacknowledged past the repeat threshold, and only if its kind is on.
   setInterval(function () {
-    if (board && $("[data-alarm]", board)) play(1);
-  }, sound ? +sound.dataset.repeatMs || 30000 : 30000);
+    if (!board || Date.now() - lastChime < REPEAT_MS) return;
+    var now = Date.now();
+    var due = $$("[data-alarm]", board).some(function (card) {
+      var kind = card.hasAttribute("data-overdue") ? "overdue" : "new";
+      var since = alarmedAt.get(card.dataset.orderId);
+      return kindOn[kind] && since !== undefined && now - since >= REPEAT_MS;
+    });
+    if (due) chime();
+  }, Math.min(REPEAT_MS, 10000));
 
   // --- time in state --------------------------------------------------------------------
 
@@ -560,6 +674,46 @@
     counts();
   }
   setInterval(tick, TICK_MS);
+
+  // --- the promise: each card counts down to its limit's due time -----------------------
+  // Amber in the limit's last fifth (SOON_SHARE in app/board/cards.py), red once past it;
+  // the server's first render says the same, so a card never flashes the wrong colour.
+
+  var DUE_TICK_MS = 1000;
+  var SOON_SHARE = 0.2;
+  function tickDue(now) {
+    if (!board) return;
+    $$(".due[data-due]", board).forEach(function (chip) {
+      var due = +chip.dataset.due, from = +chip.dataset.dueFrom || due;
+      var left = (due - now) / 1000;
+      var level = left < 0 ? "late" : left < SOON_SHARE * Math.max(0, due - from) / 1000 ? "soon" : "ok";
+      var text = duration(Math.abs(left)) + (left < 0 ? " late" : " left");
+      var out = $(".due-left", chip);
+      if (out && out.textContent !== text) out.textContent = text;
+      if (!chip.classList.contains("due-" + level)) {
+        chip.classList.remove("due-ok", "due-soon", "due-late");
+        chip.classList.add("due-" + level);
+      }
+    });
+  }
+  setInterval(function () { tickDue(Date.now()); }, DUE_TICK_MS);
+
+  // --- phone: one column at a time, the column heads as tabs (responsive.css) ------------
+  // The chosen column is data-tab on #board, kept across the board's reloads; before any
+  // choice the first column shows.
+
+  var phoneTab = null;
+  function showPhoneTab() {
+    var current = document.getElementById("board");
+    if (current && phoneTab) current.dataset.tab = phoneTab;
+  }
+  document.addEventListener("click", function (event) {
+    var head = event.target.closest && event.target.closest("#board .col-head");
+    if (!head) return;
+    phoneTab = head.closest("section[data-state]").dataset.state;
+    showPhoneTab();
+  });
+  document.addEventListener("htmx:afterSettle", showPhoneTab);
 
   // --- keyboard -------------------------------------------------------------------------
 

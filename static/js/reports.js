@@ -19,13 +19,20 @@
       return { responsive: true, maintainAspectRatio: false, animation: false,
                plugins: { legend: { position: "right" } } };
     }
-    var scales = { y: { beginAtZero: true } };
+    // Counts are whole orders: no 0.5 ticks on an axis of counts.
+    function axis(id, extra) {
+      var counts = spec.datasets.some(function (d) { return (d.yAxisID || "y") === id && d.kind === "count"; });
+      var scale = Object.assign({ beginAtZero: true }, extra);
+      if (counts) scale.ticks = { precision: 0 };
+      return scale;
+    }
+    var scales = { y: axis("y") };
     var hasRight = spec.datasets.some(function (d) { return d.yAxisID === "y2"; });
     if (hasRight) {
-      scales.y2 = { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } };
+      scales.y2 = axis("y2", { position: "right", grid: { drawOnChartArea: false } });
     }
     if (spec.horizontal) {
-      scales = { x: { beginAtZero: true } };
+      scales = { x: axis("y") };
     }
     return {
       responsive: true,

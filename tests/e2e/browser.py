@@ -24,6 +24,17 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--d
 TIMEOUT_MS = 10_000  # every wait on the DOM is bounded (generous: CI machines are busy)
 
 
+# Count sounds and notifications instead of making them (headless has no speakers): an
+# init script, before the board's own.
+ALARM_STUBS = """
+window.__plays = 0; window.__notes = [];
+HTMLMediaElement.prototype.play = function () { if (this.volume > 0) window.__plays += 1; return Promise.resolve(); };
+window.Notification = function (title) { window.__notes.push(title); };
+window.Notification.permission = 'granted';
+window.Notification.requestPermission = () => Promise.resolve('granted');
+"""
+
+
 def require_browser() -> None:
     if not os.path.exists(CHROMIUM) and not os.environ.get("PASSLINE_REQUIRE_BROWSER"):
         pytest.skip(f"{CHROMIUM} is not installed")
@@ -146,14 +157,14 @@ def wait_card_in(page, order_id: str, column: str, timeout: int = TIMEOUT_MS) ->
 
 
 def board_snapshot(page) -> dict:
-    """{column: {order id: (version, text without the ticking ages)}} as the page shows it."""
+    """{column: {order id: (version, text without the ticking ages and countdowns)}} as the page shows it."""
     return page.evaluate("""() => {
         const out = {};
         document.querySelectorAll('#board section[data-state]').forEach(col => {
             const cards = {};
             col.querySelectorAll('[data-order-id]').forEach(card => {
                 const copy = card.cloneNode(true);
-                copy.querySelectorAll('[data-since]').forEach(el => el.remove());
+                copy.querySelectorAll('[data-since], .due-left').forEach(el => el.remove());
                 cards[card.dataset.orderId] = [card.dataset.version, copy.textContent.replace(/\\s+/g, ' ').trim()];
             });
             out[col.dataset.state] = {cards, count: col.querySelector('.count').textContent.trim()};

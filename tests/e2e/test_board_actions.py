@@ -2,24 +2,18 @@
 fake OneTablet receives the matching calls from the outbox worker."""
 import pytest
 
-from app.extensions import db
-from app.models import Courier
 from app.outbox.sender import Worker
 from browser import (  # noqa: F401  (fixtures are used by name)
     PASSWORD, browser, card, logged_in, remote, staff_accounts, wait_card_in, wait_live,
 )
-from tests.helpers import wait_for
+from tests.helpers import add_couriers, wait_for
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def couriers(app):
-    with app.app_context():
-        fleet = [Courier(name="Mike Rivera", phone="+15550000001"), Courier(name="Ana Lopez", phone="+15550000002")]
-        db.session.add_all(fleet)
-        db.session.commit()
-        return {c.first_name: c.id for c in fleet}
+    return add_couriers(app, "Mike Rivera", "Ana Lopez")
 
 
 @pytest.fixture
@@ -159,4 +153,4 @@ def test_the_open_order_is_kept_in_the_url_through_reloads_filters_and_history(l
 
     page.goto(live_server.url + "/?order=no-such-order")  # nothing to show: it leaves the URL
     page.wait_for_function(f"() => ({URL_ORDER})() === null")
-    assert page.locator("#detail").is_hidden()
+    assert "No order “no-such-order”." in page.text_content("#detail [data-missing-order]")  # said, in words

@@ -5,19 +5,13 @@ import pytest
 
 from app.services import overdue
 from browser import (  # noqa: F401  (fixtures are used by name)
-    PASSWORD, browser, browser_blocking_sound, card, logged_in, remote, staff_accounts, wait_card_in,
+    ALARM_STUBS, PASSWORD, browser, browser_blocking_sound, card, logged_in, remote, staff_accounts, wait_card_in,
     wait_live,
 )
 
 pytestmark = pytest.mark.browser
 
-# Count sounds and notifications instead of making them (headless has no speakers).
-STUBS = """
-window.__plays = 0; window.__notes = [];
-HTMLMediaElement.prototype.play = function () { if (this.volume > 0) window.__plays += 1; return Promise.resolve(); };
-window.Notification = function (title) { window.__notes.push(title); };
-window.Notification.permission = 'granted';
-window.Notification.requestPermission = () => Promise.resolve('granted');
+STUBS = ALARM_STUBS + """
 window.__repeats = 0;  // runs of the alarm-repeat timer (every 300 ms here): a silence is waited for by them
 const setIntervalReally = window.setInterval;
 window.setInterval = (fn, ms) => setIntervalReally(ms === 300 ? () => { fn(); window.__repeats += 1; } : fn, ms);

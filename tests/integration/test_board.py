@@ -76,7 +76,7 @@ def test_a_card_shows_what_a_dispatcher_scans_for(dispatcher, client, api, hook,
     with app.app_context():
         actions.assign_courier(order_id, courier_id=courier, actor="staff:dana")
     card = card_html(client.get("/").get_data(as_text=True), order_id)
-    for text in ("store-1", "Zoë", "3 items", "$25.89", "Delivery · fleet", "Mike · ", "Assigned"):
+    for text in ("store-1", "Zoë", "3 items", "$25.89", "Our delivery", "Mike · ", "Assigned"):
         assert text in card, text
     assert re.search(r'<time class="age"[^>]*data-since="\d+"', card)
 
@@ -94,6 +94,56 @@ def test_an_overdue_card_says_which_limit_and_by_how_much(app, dispatcher, clien
     assert "Confirmation late +" in card and ">2m<" in card
     assert column_of(page, order_id) == "submitted"  # overdue stays in its column, flagged
     assert order_id in client.get("/board/attention").get_data(as_text=True)
+
+
+def test_a_card_counts_down_to_its_limit_amber_in_its_last_fifth_and_red_past_it(
+        app, dispatcher, client, api, menu, frozen_clock):
+    order_id = new_order(api)  # 5 minutes to be confirmed; store in New York
+    created = frozen_clock()
+
+    def due():
+        card = card_html(client.get("/").get_data(as_text=True), order_id)
+        found = re.search(r'<span class="due due-(\w+)" data-due="(\d+)" data-due-from="(\d+)"\s+title="([^"]+)">'
+                          r'Confirmation <span class="due-left">([^<]+)</span>', card)
+        return found.groups() if found else None
+
+    level, due_ms, from_ms, title, left = due()
+    assert (level, left) == ("ok", "5m left") and int(due_ms) - int(from_ms) == 5 * 60_000
+    assert int(due_ms) == int(created.timestamp() * 1000) + 5 * 60_000
+    assert re.fullmatch(r"Confirmation due \d\d:\d\d store time", title)
+    frozen_clock.advance(minutes=4)
+    assert due()[0::4] == ("ok", "1m left")  # 60 s left is exactly the last fifth: not yet
+    frozen_clock.advance(seconds=1)
+    assert due()[0::4] == ("soon", "59s left")
+    frozen_clock.advance(seconds=70)
+    assert due()[0::4] == ("late", "11s late")  # past it, not yet flagged by the scheduler
+    with app.app_context():
+        overdue.tick()
+    assert due() is None  # flagged: the overdue badge says how late instead
+    assert "Confirmation late +" in card_html(client.get("/").get_data(as_text=True), order_id)
+
+
+def test_a_card_shows_the_stores_branch_and_both_ages(app, dispatcher, client, api, menu, frozen_clock):
+    from app.models import Store
+    order_id = new_order(api)
+    with app.app_context():
+        db.session.execute(db.update(Store).values(name="Smash Bros. Burgers — Williamsburg"))
+        db.session.commit()
+    frozen_clock.advance(minutes=3)
+    card = card_html(client.get("/").get_data(as_text=True), order_id)
+    assert 'title="Smash Bros. Burgers — Williamsburg"' in card
+    assert '<span class="store-brand">Smash Bros. Burgers</span><span class="store-branch">— Williamsburg</span>' in card
+    assert re.search(r'class="age"[^>]*>3m</time>', card) and re.search(r'/ <time[^>]*data-since="\d+">3m</time>', card)
+
+
+def test_a_search_without_a_match_says_so_once(dispatcher, client, api, menu):
+    new_order(api)
+    page = client.get("/?q=zzzz").get_data(as_text=True)
+    assert page.count("data-no-match") == 1 and "No order matches “zzzz”." in page
+    assert "data-no-match" not in client.get("/").get_data(as_text=True)  # an empty board without filters: no
+    assert "No order matches these filters." in client.get("/?type=pickup&overdue=1").get_data(as_text=True)
+    escaped = client.get("/?q=<b>x</b>").get_data(as_text=True)
+    assert "“&lt;b&gt;x&lt;/b&gt;”" in escaped
 
 
 def test_a_failed_call_shows_on_the_card_and_in_the_attention_strip(app, dispatcher, client, api, menu):

@@ -88,3 +88,16 @@ def test_a_cancelled_orders_refund_shows_what_was_said_and_asks_before_it_is_fin
     assert "Other" in row and "Customer called: moving house" in row  # what the manager approves on
     assert 'hx-confirm="Mark $25.89 to John Doe as refunded? This cannot be undone."' in row
     assert f'aria-label="Mark the refund of {submitted} processed"' in row
+
+
+def test_refund_times_are_the_stores_local_time_as_on_the_board(app, hook, submitted, staff):
+    from zoneinfo import ZoneInfo
+    hook.reject(submitted, reason="Out of buns")
+    staff.login("manager")
+    refund = refund_of(app, submitted)
+    page = staff.get("/refunds").get_data(as_text=True)
+    row = page[page.index(f'data-refund-id="{refund.id}"'):]
+    row = row[:row.index("</tr>")]
+    local = refund.created_at.astimezone(ZoneInfo("America/New_York"))  # the store's zone (order_body)
+    assert f'>{local.strftime("%b %d %H:%M %Z")}</time>' in row  # EST or EDT, never UTC on the row
+    assert f'title="{refund.created_at.strftime("%Y-%m-%d %H:%M:%S")} UTC"' in row  # the exact instant on hover

@@ -457,7 +457,8 @@ def test_charts_are_drawn_from_a_json_block_with_no_inline_script(client, manage
     assert charts["days"]["labels"] == ["2026-11-20", "2026-11-21"]
     assert charts["days"]["datasets"][0]["data"] == [4, 7]
     assert charts["days"]["datasets"][1] == {"label": "Median end to end (min)", "type": "line",
-                                             "yAxisID": "y2", "data": [46.5, 92.5]}
+                                             "yAxisID": "y2", "kind": "minutes", "data": [46.5, 92.5]}
+    assert charts["days"]["datasets"][0]["kind"] == "count"  # whole-number ticks (reports.js)
 
 
 def test_local_days_and_hours_follow_daylight_saving_time(app, client, manager):

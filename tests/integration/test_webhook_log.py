@@ -75,6 +75,17 @@ def test_filtering_by_verdict_and_kind(hook, submitted, staff):
     assert len(receipt_ids(ignored)) == 4
 
 
+def test_a_filter_the_log_cannot_apply_is_said_not_silently_dropped(hook, submitted, staff):
+    staff.login()
+    page = staff.get("/webhooks?verdict=aplied&kind=order_ready").get_data(as_text=True)
+    [said] = re.findall(r"<p[^>]*data-ignored-filter>(.*?)</p>", page)
+    assert "No verdict “aplied”" in said and "applied" in said  # the bad one, and what it could be
+    assert "No kind" not in page  # the good filter is applied, and not complained of
+    assert staff.get("/webhooks?verdict=applied").get_data(as_text=True).count("data-ignored-filter") == 0
+    escaped = staff.get("/webhooks?kind=<script>x</script>").get_data(as_text=True)
+    assert "<script>x</script>" not in escaped and "No kind “&lt;script&gt;x&lt;/script&gt;”" in escaped
+
+
 def test_the_raw_body_and_headers_open_on_demand(app, hook, submitted, staff):
     hook.cancel(submitted, reason="OTHER", details="fryer broke", webhook_id="msg_cancel_1")
     receipt = latest(app, kind="order_cancellation")

@@ -1,0 +1,85 @@
+// The courier panel beside the board (templates/board/_couriers.html): collapsible (remembered
+// in this browser), and kept live from what the board already receives: a pushed card that
+// touches a courier's orders, a courier (de)activated, a reconnect or catch-up reload each
+// fetch the panel's list again (GET /board/couriers, debounced by its hx-trigger). The bulk
+// bar's courier choices are rebuilt from the same list, so their "(N open)" never go stale.
+(function () {
+  "use strict";
+
+  var panel = document.getElementById("couriers");
+  var list = document.getElementById("courier-list");
+  var toggle = document.getElementById("couriers-toggle");
+  if (!panel || !list || !toggle) return;
+  var store = window.localStorage;
+  var KEY = "passline.couriers";
+  var WIDE = 1400; // px: panel.css gives the columns a little less room from here up
+
+  function show(open) {
+    panel.classList.toggle("is-collapsed", !open);
+    list.hidden = !open;
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  // Open by default where the columns keep their room beside it; the dispatcher's choice wins.
+  show(store.getItem(KEY) ? store.getItem(KEY) === "open" : window.innerWidth >= WIDE);
+  toggle.addEventListener("click", function () {
+    var open = list.hidden;
+    store.setItem(KEY, open ? "open" : "closed");
+    show(open);
+  });
+
+  function refresh() { htmx.trigger(document.body, "couriers-refresh"); }
+
+  // Orders seen with a courier, from pushes: one that loses its courier still counts.
+  var withCourier = new Set();
+  function listed(id) {
+    return Array.prototype.some.call(list.querySelectorAll(".fc-orders a[title]"), function (a) { return a.title === id; });
+  }
+  function onOrder(update) {
+    var touches = update.courier_id != null || withCourier.has(update.id) || listed(update.id);
+    if (update.courier_id != null) withCourier.add(update.id); else withCourier.delete(update.id);
+    if (touches) refresh();
+  }
+
+  var socket = window.passlineBoard && window.passlineBoard.socket;
+  if (socket) {
+    socket.on("order", onOrder);
+    socket.on("courier", refresh);
+    socket.on("connect", refresh); // pushes may have been missed while away
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "board") refresh(); // a reconnect's or catch-up's board reload
+    if (target === list) sync();
+  });
+
+  // The bulk bar offers the panel's couriers, in its order, with its loads; the choice stays.
+  function sync() {
+    var couriers = Array.prototype.slice.call(list.querySelectorAll("[data-courier-id]"));
+    var count = document.getElementById("couriers-count");
+    if (count) count.textContent = couriers.length;
+    var select = document.getElementById("bulk-courier");
+    if (select) {
+      var chosen = select.value;
+      while (select.options.length > 1) select.remove(1);
+      couriers.forEach(function (el, i) {
+        var text = el.dataset.name + " (" + el.dataset.summary + ")" + (i === 0 ? " — suggested" : "");
+        select.add(new Option(text, el.dataset.courierId, false, el.dataset.courierId === chosen));
+      });
+    }
+    var suggest = document.getElementById("bulk-suggest");
+    if (suggest) {
+      var first = couriers[0];
+      suggest.textContent = first ? "Suggested: " + first.dataset.name + " (" + first.dataset.summary + ")" : "No active courier.";
+    }
+    ticks();
+  }
+
+  // Idle minutes move on between refreshes.
+  function ticks() {
+    var now = Date.now();
+    Array.prototype.forEach.call(list.querySelectorAll("time[data-idle-since]"), function (el) {
+      el.textContent = Math.max(0, Math.floor((now - +el.dataset.idleSince) / 60000)) + " min";
+    });
+  }
+  setInterval(ticks, 30000);
+})();
