@@ -12,7 +12,7 @@ from ..extensions import db
 from ..infra.htmx import is_htmx
 from ..domain.lifecycle import CANCEL_REASONS, STATES, is_delivery
 from ..models import MenuItem
-from . import cards, fleet, queries, search, timeline
+from . import cards, fleet, queries, reloads, search, timeline
 
 bp = Blueprint("board", __name__)
 bp.add_app_template_filter(cards.money, "money")
@@ -54,9 +54,11 @@ def _board_context(filters: queries.Filters) -> dict:
 def index():
     """The live board: a column per state, exceptions apart; just the columns for htmx."""
     filters = queries.Filters.from_args(request.args)
-    context = _board_context(filters)
     if is_htmx():
-        return respond(render_template("board/_board.html", **context))
+        # Every open board asks for this at once after a reconnect: one render serves them.
+        shared = current_app.extensions.setdefault("passline_board_renders", reloads.SharedRenders())
+        return respond(shared.render(filters, lambda: render_template("board/_board.html", **_board_context(filters))))
+    context = _board_context(filters)
     return respond(render_template(
         "board/index.html", stores=queries.stores(), attention=queries.attention(),
         fleet=fleet.loads(), reasons=CANCEL_REASONS,
