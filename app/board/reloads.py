@@ -15,8 +15,9 @@ two, not one each.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Callable, Hashable
+from typing import Callable, ContextManager, Hashable
 
 # A follower whose render has not come within this long renders its own (a leader stuck on
 # the database must not hold a crowd; the request would time out anyway).
@@ -31,9 +32,11 @@ class _Flight:
 
 class SharedRenders:
     """`shared.render(key, build)`: build() once for everyone who asked for `key` before
-    that build began; threads or greenlets alike (the serving process patches threading)."""
+    that build began; threads or greenlets alike (the serving process patches threading).
+    A render waits for `gate` (app/infra/crowd.py) before it begins; askers meanwhile join it."""
 
-    def __init__(self):
+    def __init__(self, gate: ContextManager | None = None):
+        self._gate = gate if gate is not None else contextlib.nullcontext()
         self._lock = threading.Lock()
         self._boarding: dict[Hashable, _Flight] = {}  # key -> the render the next askers join
         self._running: dict[Hashable, threading.Lock] = {}  # key -> held while one renders
@@ -49,7 +52,7 @@ class SharedRenders:
             if flight.done.wait(WAIT_SECONDS) and flight.result is not None:
                 return flight.result
             return build()  # the leader failed or is stuck: render alone
-        with running:  # the previous render of this board ends; askers meanwhile join us
+        with running, self._gate:  # the previous render of this board ends, and our turn comes; askers meanwhile join us
             with self._lock:
                 del self._boarding[key]  # who asks from now on waits for the next render
             try:

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..infra import clock
+from ..infra import clock, crowd
 from ..domain import labels, lifecycle
 from ..extensions import db
 from ..infra.htmx import is_htmx
@@ -49,6 +49,13 @@ def _board_context(filters: queries.Filters) -> dict:
             "catch_up_ms": int(1000 * current_app.config["BOARD_CATCH_UP_SECONDS"])}
 
 
+def _let_go_of_the_database() -> None:
+    """Before waiting for a turn (app/infra/crowd.py): the sign-in check read the account
+    with one of the pool's few connections, and a crowd waiting with them would hold them
+    all, leaving none for the ones whose turn it is. The account stays loaded."""
+    db.session.close()
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -56,13 +63,16 @@ def index():
     filters = queries.Filters.from_args(request.args)
     if is_htmx():
         # Every open board asks for this at once after a reconnect: one render serves them.
-        shared = current_app.extensions.setdefault("passline_board_renders", reloads.SharedRenders())
+        shared = current_app.extensions.setdefault("passline_board_renders", reloads.SharedRenders(crowd.gate))
+        _let_go_of_the_database()
         return respond(shared.render(filters, lambda: render_template("board/_board.html", **_board_context(filters))))
-    context = _board_context(filters)
-    return respond(render_template(
-        "board/index.html", stores=queries.stores(), attention=queries.attention(),
-        fleet=fleet.loads(), reasons=CANCEL_REASONS,
-        alarm_repeat_ms=int(1000 * current_app.config.get("BOARD_ALARM_REPEAT_SECONDS", 30)), **context))
+    _let_go_of_the_database()
+    with crowd.gate:
+        context = _board_context(filters)
+        return respond(render_template(
+            "board/index.html", stores=queries.stores(), attention=queries.attention(),
+            fleet=fleet.loads(), reasons=CANCEL_REASONS,
+            alarm_repeat_ms=int(1000 * current_app.config.get("BOARD_ALARM_REPEAT_SECONDS", 30)), **context))
 
 
 @bp.get("/board/columns/<key>")

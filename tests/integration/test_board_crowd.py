@@ -1,0 +1,63 @@
+"""A crowd of boards reloading at once (a reconnect after a deploy) waits its turn without
+holding the database: the few pooled connections stay free for webhooks and for the
+render whose turn it is (app/infra/crowd.py, app/board/reloads.py)."""
+import threading
+
+import pytest
+
+from app.board import queries, reloads
+from app.extensions import db
+from app.infra import crowd
+
+
+@pytest.fixture
+def app_config():
+    # A pool as small as the crowd is large: a waiter holding a connection would starve the rest.
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0, "pool_timeout": 5,
+                                         "pool_pre_ping": True}}
+
+
+def test_boards_waiting_for_their_turn_hold_no_connection_and_share_one_render(app, staff, submitted, monkeypatch):
+    staff.login()
+    cookie = staff.client.get_cookie("session")
+    gate = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(crowd, "gate", gate)
+    waiting = []
+
+    class Flight(reloads._Flight):
+        def __init__(self):
+            super().__init__()
+            wait = self.done.wait
+            self.done.wait = lambda timeout=None: waiting.append(1) or wait(timeout)
+
+    monkeypatch.setattr(reloads, "_Flight", Flight)
+    renders = []
+    board = queries.board
+    monkeypatch.setattr(queries, "board", lambda *a, **k: renders.append(1) or board(*a, **k))
+
+    answers = []
+
+    def reload_board():
+        client = app.test_client()
+        client.set_cookie(cookie.key, cookie.value)
+        answer = client.get("/", headers={"HX-Request": "true"})
+        answers.append((answer.status_code, answer.get_data(as_text=True)))
+
+    gate.acquire()  # the crowd's turn has not come: a render of another crowd runs
+    threads = [threading.Thread(target=reload_board, daemon=True) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for _ in range(1000):  # one leads the render and waits for the gate, five wait for it
+        if len(waiting) == 5:
+            break
+        threading.Event().wait(0.01)
+    assert len(waiting) == 5
+    with app.app_context():
+        assert db.engine.pool.checkedout() == 0
+    assert staff.get("/board/attention", htmx=True).status_code == 200  # a request that is not crowd work
+    gate.release()
+    for thread in threads:
+        thread.join(20)
+    assert [status for status, _ in answers] == [200] * 6
+    assert len({body for _, body in answers}) == 1 and submitted in answers[0][1]
+    assert renders == [1]  # six boards, one render
