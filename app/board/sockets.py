@@ -76,6 +76,11 @@ def sweep(app: Flask | None = None) -> int:
     return _sockets(app or current_app._get_current_object()).sweep()
 
 
+def count(app: Flask) -> int:
+    """How many board sockets this process holds."""
+    return len(_sockets(app))
+
+
 def _sockets(app: Flask) -> _Sockets:
     found = app.extensions.get("passline_sockets")
     if found is None:
@@ -99,6 +104,9 @@ class _Sockets:
             if self._sweeper is None or not self._sweeper.is_alive():
                 self._sweeper = threading.Thread(target=self._run, name="passline-socket-sweep", daemon=True)
                 self._sweeper.start()
+
+    def __len__(self) -> int:
+        return len(self._users)
 
     def discard(self, sid: str) -> None:
         with self._lock:

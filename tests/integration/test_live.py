@@ -199,3 +199,26 @@ def test_a_redis_that_accepts_but_never_answers_does_not_hold_the_webhook(_datab
         assert answers and answers[0].status_code == 201
     finally:
         silent.close()
+
+
+def test_with_many_boards_open_changes_that_come_fast_share_a_wave(app, api, menu, pushed, monkeypatch):
+    """Each event costs a frame per open board: with 1,000 boards and a budget of 1,000
+    frames a second, waves are a second apart: the changes that come within one go out
+    together in the next wave."""
+    from tests.helpers import order_body
+
+    ids = [order_body()["id"] for _ in range(5)]
+    for order_id in ids:
+        assert api.create(order_body(order_id)).status_code == 201
+    assert live.drain(app)
+    monkeypatch.setattr(live.of(app), "boards_open", lambda: 1000)
+    monkeypatch.setattr(live, "FRAME_BUDGET", 1000)
+    pushed.clear()
+    bulk_change(app, ids[0])
+    assert live.drain(app)
+    assert [event for event, _ in pushed] == ["order"]
+    for order_id in ids[1:]:
+        bulk_change(app, order_id)
+    assert live.drain(app)
+    assert [event for event, _ in pushed] == ["order", "orders"]  # four changes, one wave
+    assert sorted(card["id"] for card in pushed[1][1]) == sorted(ids[1:])
