@@ -55,7 +55,7 @@ def test_a_change_returns_without_waiting_for_the_fan_out_to_the_boards(app, sub
     finally:
         release.set()
     assert live.drain(app)
-    assert [data["version"] for _, data in sent if data["id"] == submitted] == [2]
+    assert [card["version"] for event, data in sent for card in order_updates(event, data) if card["id"] == submitted] == [2]
 
 
 def test_a_rolled_back_change_is_never_pushed(app, submitted, pushed):
