@@ -59,7 +59,8 @@ QUIET_SECONDS = 0.25
 STRIP_GAP_SECONDS = 1.0
 # A periodic strip (the attention strip: "the overdue tick stopped" comes with time, not
 # with a change) is pushed this often while boards are connected here: one render for
-# all of them, where a poll would cost a request per board. With several processes each
+# all of them, where a poll, even jittered, costs a request per board (2,000 boards: 33
+# requests a second on the core that answers webhooks). With several processes each
 # pushes its own (through Redis every board hears them all): a few per minute, still
 # one render per process.
 FRESH_SECONDS = 60.0
