@@ -53,7 +53,7 @@ def order_payload(order) -> dict:
     # loaded `order.courier`, and the identity map usually answers without a query.
     store = db.session.get(Store, order.store_id)
     courier = db.session.get(Courier, order.courier_id) if order.courier_id else None
-    with _request_context():
+    with request_free():
         return _payload(order, failed_calls([order.id])[order.id], clock.now(), store=store, courier=courier)
 
 
@@ -63,11 +63,11 @@ def order_payloads(order_ids: list[str]) -> list[dict]:
     rows = load_orders(order_ids)
     failed = failed_calls(rows)
     now = clock.now()
-    with _request_context():
+    with request_free():
         return [_payload(order, failed[order.id], now) for order in rows.values()]
 
 
-def _request_context():
+def request_free():
     """url_for and friends need one; a job or the publisher has none."""
     return nullcontext() if has_request_context() else current_app.test_request_context("/")
 

@@ -6,13 +6,13 @@ from flask import Blueprint, abort, current_app, make_response, render_template,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..infra import clock, crowd
+from ..infra import clock, crowd, live
 from ..domain import labels, lifecycle
 from ..extensions import db
 from ..infra.htmx import is_htmx
 from ..domain.lifecycle import CANCEL_REASONS, STATES, is_delivery
 from ..models import MenuItem
-from . import cards, fleet, queries, reloads, search, timeline
+from . import cards, fleet, queries, reloads, search, strips, timeline
 
 bp = Blueprint("board", __name__)
 bp.add_app_template_filter(cards.money, "money")
@@ -61,6 +61,7 @@ def _let_go_of_the_database() -> None:
 def index():
     """The live board: a column per state, exceptions apart; just the columns for htmx."""
     filters = queries.Filters.from_args(request.args)
+    live.board_opened()  # its strip is pushed now and then, changes or not
     if is_htmx():
         # Every open board asks for this at once after a reconnect: one render serves them.
         shared = current_app.extensions.setdefault("passline_board_renders", reloads.SharedRenders(crowd.gate))
@@ -90,15 +91,16 @@ def column(key):
 @bp.get("/board/couriers")
 @login_required
 def couriers():
-    """The courier panel's list, fetched again when a pushed card changes a courier's orders."""
-    return respond(render_template("board/_couriers.html", fleet=fleet.loads(), now=clock.now()))
+    """The courier panel's list, fetched again after the board reloads (it is pushed after changes)."""
+    return respond(strips.couriers_html())
 
 
 @bp.get("/board/attention")
 @login_required
 def attention():
-    """The strip of overdue orders and failed calls, refreshed after live updates."""
-    return respond(render_template("board/_attention.html", attention=queries.attention()))
+    """The strip of overdue orders and failed calls, fetched again after the board reloads (it
+    is pushed after changes, and every minute)."""
+    return respond(strips.attention_html())
 
 
 store_zone = cards.store_zone

@@ -14,6 +14,14 @@ and neither makes the request wait for the fan-out to N boards:
   once): only their ids are noted; the publisher reads the rows fresh after commit,
   builds their payloads many at a time and emits them, so the tick commits without
   waiting for a thousand cards, and ids that pile up meanwhile go out once each.
+Strips (the attention strip, the courier panel's list: the board hands them in as
+`Strip`s) show many orders at once, the same to every board. A change that touches one
+marks it due; once its burst has ended (QUIET_SECONDS without a change), at most one per
+STRIP_GAP_SECONDS and never later than that after the burst began, the publisher renders
+it once and emits it to every board as its own event ({"html": ...}): with 2,000 boards
+open a burst costs one render, not 2,000 boards asking for it. A `periodic` one also goes
+out every FRESH_SECONDS while boards are connected to this process, for what changes with
+time alone.
 A push is best effort, as any network message: a board that missed one (a dropped
 socket, a killed process) reloads itself on reconnect. With REDIS_URL set, socketio.emit
 publishes to python-socketio's Redis message queue (app/__init__.py) and reaches the
@@ -25,7 +33,7 @@ import atexit
 import threading
 import time
 import weakref
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping, NamedTuple
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -41,14 +49,36 @@ _READY = "live_ready"  # session.info key: [(kind, payload)], built before commi
 _COMMITTED_IDS = "live_committed_order_ids"  # session.info key: [order id], set before commit
 # Ids per build: one IN query each; the first cards of a big batch reach boards early.
 CHUNK = 200
-# An idle publisher thread waits this long for more work before it ends.
+# An idle publisher thread waits this long for more work before it ends (while no board
+# is connected to this process: else it stays, for the periodic strips).
 LINGER_SECONDS = 2.0
 # Frames per second the publisher may hand this process's boards: a wave (one event to
 # every board) costs a frame per board, ~20 µs of the one core each, so 2,000 boards at
 # 20 changes a second would be 40,000 frames, 80 % of the core that answers webhooks.
-# Waves are spaced by boards ÷ FRAME_BUDGET (5 ms at 50 boards, 200 ms at 2,000): a
-# change after a quiet spell goes at once, and changes that come faster share a wave.
+# Waves of cards are spaced by boards ÷ FRAME_BUDGET (5 ms at 50 boards, 200 ms at 2,000):
+# a change after a quiet spell goes at once, and changes that come faster share a wave.
 FRAME_BUDGET = 10_000
+# A burst of changes has ended after this long without one: its strips go out.
+QUIET_SECONDS = 0.25
+# At most one of each strip per this long per process, and never later than this after
+# the first change of a burst (a steady stream of changes never ends its burst).
+STRIP_GAP_SECONDS = 1.0
+# A periodic strip (the attention strip: "the overdue tick stopped" comes with time, not
+# with a change) is pushed this often while boards are connected here: one render for
+# all of them, where a poll, even jittered, costs a request per board (2,000 boards: 33
+# requests a second on the core that answers webhooks). With several processes each
+# pushes its own (through Redis every board hears them all): a few per minute, still
+# one render per process.
+FRESH_SECONDS = 60.0
+
+
+class Strip(NamedTuple):
+    """A fragment every board shows alike, pushed as its own event ({"html": render()})
+    after changes that `touched_by(kind, payload)` says it shows; `render()` runs in the
+    publisher, in an app context without a request."""
+    touched_by: Callable[[str, dict], bool]
+    render: Callable[[], str]
+    periodic: bool = False
 
 
 def _store_payload(store) -> dict:
@@ -60,12 +90,13 @@ def _courier_payload(courier) -> dict:
 
 
 def init_app(app: Flask, *, order_card: Callable[[object], dict],
-             order_cards: Callable[[list[str]], list[dict]], boards_open: Callable[[], int]) -> None:
+             order_cards: Callable[[list[str]], list[dict]], boards_open: Callable[[], int],
+             strips: Mapping[str, Strip] | None = None) -> None:
     """Push this app's committed changes to its boards. `order_card(order)` builds one
     changed order's payload before commit; `order_cards(ids)` many, from fresh rows, in an
     app context without a request (the publisher); `boards_open()` how many boards this
-    process holds (the pace of its waves)."""
-    app.extensions["passline_live"] = Live(app, order_card, order_cards, boards_open)
+    process holds (the pace of its waves); `strips` by event name."""
+    app.extensions["passline_live"] = Live(app, order_card, order_cards, boards_open, strips or {})
     for name, hook in (("before_commit", _snapshot), ("after_commit", _emit), ("after_rollback", _forget)):
         if not event.contains(db.session, name, hook):  # db.session is shared by every app
             event.listen(db.session, name, hook)
@@ -74,12 +105,18 @@ def init_app(app: Flask, *, order_card: Callable[[object], dict],
 class Live:
     """One app's live wiring: payload builders by event name, and its publisher."""
 
-    def __init__(self, app: Flask, order_card, order_cards, boards_open):
+    def __init__(self, app: Flask, order_card, order_cards, boards_open, strips: Mapping[str, Strip]):
         self.payloads: dict[str, Callable[[object], dict]] = {
             "order": order_card, "store": _store_payload, "courier": _courier_payload}
         self.order_cards = order_cards
         self.boards_open = boards_open
+        self.strips = dict(strips)
         self.publisher = Publisher(app, self)
+
+    def touched(self, changes: Iterable[tuple[str, dict]]) -> set[str]:
+        """The strips that show any of these changes."""
+        changes = list(changes)
+        return {name for name, strip in self.strips.items() if any(strip.touched_by(*c) for c in changes)}
 
 
 def of(app: Flask | None = None) -> Live | None:
@@ -140,17 +177,27 @@ def _send(app: Flask, kind: str, payload: dict | list[dict]) -> None:
 # --- the publisher ---------------------------------------------------------------------
 
 def drain(app: Flask | None = None, timeout: float = 10.0) -> bool:
-    """Wait until the publisher has emitted everything committed so far; False if `timeout`
-    ran out. Tests call it before reading a socket; one-shot commands before they exit."""
+    """Wait until the publisher has emitted everything committed so far, the strips due
+    included (sent now, without waiting for their burst to end); False if `timeout` ran
+    out. Tests call it before reading a socket; one-shot commands before they exit."""
     live = of(app)
     return True if live is None else live.publisher.drain(timeout)
 
 
+def board_opened(app: Flask | None = None) -> None:
+    """A board page is being served: the publisher stays up while boards are connected
+    here, for the periodic strips (a quiet night has no change to start it)."""
+    live = of(app)
+    if live is not None:
+        live.publisher.publish([], [])
+
+
 class Publisher:
     """Emits committed changes from one thread (a greenlet when serving), started when
-    there is work and ended after LINGER_SECONDS without any. Payloads that pile up while
-    it is busy go out once each, the newest version of an order winning; ids are built
-    into payloads CHUNK at a time."""
+    there is work and ended after LINGER_SECONDS without any while no board is connected
+    here. Payloads that pile up while it is busy go out once each, the newest version of
+    an order winning; ids are built into payloads CHUNK at a time; the strips they touch
+    go out once per burst, after them."""
 
     def __init__(self, app: Flask, live: Live):
         self._app = weakref.ref(app)  # tests build many apps: do not keep them alive
@@ -158,6 +205,13 @@ class Publisher:
         self._cond = threading.Condition()
         self._ready: dict[tuple[str, object], tuple[str, dict]] = {}  # (kind, id) -> (kind, payload), in order
         self._pending: dict[str, None] = {}  # order ids in arrival order (a dict as an ordered set)
+        self._due: dict[str, None] = {}  # strips to render, by event name
+        self._burst_began: float | None = None  # when the first of the due strips became due
+        self._last_change = float("-inf")  # when the last change was published
+        self._strips_sent = float("-inf")  # when strips last went out
+        self._last_wave = float("-inf")  # when cards last went out (FRAME_BUDGET)
+        self._fresh_at = float("inf")  # when the periodic strips go out next
+        self._draining = 0  # drain() calls waiting: the strips due go at once
         self._running = False
         self._busy = False
         _publishers.add(self)
@@ -170,73 +224,152 @@ class Publisher:
                 if older is None or payload.get("version", 0) >= older[1].get("version", 0):
                     self._ready[key] = (kind, payload)
             self._pending.update(dict.fromkeys(order_ids))
+            if ready or order_ids:
+                self._last_change = time.monotonic()
             if not self._running:
                 self._running = True
+                self._fresh_at = time.monotonic() + FRESH_SECONDS
                 threading.Thread(target=self._run, name="passline-live", daemon=True).start()
             self._cond.notify_all()
 
     def drain(self, timeout: float) -> bool:
         with self._cond:
-            return self._cond.wait_for(lambda: not self._has_work() and not self._busy, timeout)
+            self._draining += 1
+            self._cond.notify_all()
+            try:
+                return self._cond.wait_for(lambda: not self._has_work() and not self._busy, timeout)
+            finally:
+                self._draining -= 1
 
     def _has_work(self) -> bool:
-        return bool(self._ready or self._pending)
+        return bool(self._ready or self._pending or self._due)
+
+    def _strips_at(self) -> float:
+        """When the due strips go: their burst ended or a gap after it began, and a gap
+        after the last ones."""
+        ended = min(self._last_change + QUIET_SECONDS, self._burst_began + STRIP_GAP_SECONDS)
+        return max(ended, self._strips_sent + STRIP_GAP_SECONDS)
+
+    def _next(self) -> tuple[list[tuple[str, dict]], list[str], list[str]] | None:
+        """Under the lock, waiting for it: what to send next (cards at once, strips when
+        due); None when the thread should end."""
+        idle_since = time.monotonic()
+        while self._app() is not None:
+            now = time.monotonic()
+            if self._ready or self._pending:
+                rest = self._last_wave + self._spacing() - now
+                if rest > 0:  # what comes meanwhile joins this wave
+                    self._cond.wait(rest)
+                    continue
+                ready, order_ids = list(self._ready.values()), list(self._pending)
+                self._ready, self._pending, self._last_wave = {}, {}, now
+                return ready, order_ids, []
+            if self._due and (self._draining or now >= self._strips_at()):
+                return [], [], self._take_strips(now, list(self._due))
+            periodic = [name for name, strip in self._live.strips.items() if strip.periodic]
+            boards = bool(periodic) and self._boards_here()
+            if boards and now >= self._fresh_at:
+                return [], [], self._take_strips(now, list(dict.fromkeys([*self._due, *periodic])))
+            if not self._due and not boards and now - idle_since >= LINGER_SECONDS:
+                return None
+            until = min(self._strips_at() if self._due else float("inf"),
+                        self._fresh_at if boards else idle_since + LINGER_SECONDS)
+            self._cond.wait(max(0.0, min(until - now, LINGER_SECONDS)))
+        return None
+
+    def _boards_here(self) -> int:
+        try:
+            return self._live.boards_open()
+        except Exception:  # never stop the pushes for a count
+            return 0
+
+    def _spacing(self) -> float:
+        """Seconds from one wave of cards to the next (FRAME_BUDGET)."""
+        return self._boards_here() / FRAME_BUDGET
+
+    def _take_strips(self, now: float, names: list[str]) -> list[str]:
+        self._due, self._burst_began = {}, None
+        self._strips_sent, self._fresh_at = now, now + FRESH_SECONDS
+        return names
 
     def _run(self) -> None:
-        last_wave = float("-inf")
         while True:
             with self._cond:
-                if not self._has_work():
-                    self._cond.wait_for(self._has_work, LINGER_SECONDS)
-                if not self._has_work():
+                batch = self._next()
+                if batch is None:
                     self._running = False
+                    self._due, self._pending, self._ready = {}, {}, {}  # the app is gone, or nothing is
                     self._cond.notify_all()
                     return
-            time.sleep(max(0.0, last_wave + self._spacing() - time.monotonic()))  # more joins the wave
-            with self._cond:
-                ready, order_ids = list(self._ready.values()), list(self._pending)
-                self._ready, self._pending, self._busy = {}, {}, True
-            last_wave = time.monotonic()
+                self._busy = True
+            touched: set[str] = set()
             try:
-                self._send(ready, order_ids)
+                ready, order_ids, strips = batch
+                touched = self._send(ready, order_ids) if ready or order_ids else set()
+                if strips:
+                    self._send_strips(strips)
             finally:
                 with self._cond:
+                    if touched - set(self._due):
+                        if not self._due:
+                            self._burst_began = time.monotonic()
+                        self._due.update(dict.fromkeys(sorted(touched)))
                     self._busy = False
                     self._cond.notify_all()
 
-    def _spacing(self) -> float:
-        """Seconds from one wave to the next (FRAME_BUDGET)."""
-        try:
-            return self._live.boards_open() / FRAME_BUDGET
-        except Exception:  # never stop the pushes for a count
-            return 0.0
-
-    def _send(self, ready: list[tuple[str, dict]], order_ids: list[str]) -> None:
+    def _send(self, ready: list[tuple[str, dict]], order_ids: list[str]) -> set[str]:
+        """Emits the changes; returns the strips they touch."""
         app = self._app()
         if app is None:
-            return
+            return set()
         for kind, payload in ready:
             if kind != "order":
                 _send(app, kind, payload)
         _send_orders(app, [payload for kind, payload in ready if kind == "order"])
+        touched = self._live.touched(ready)
         if not order_ids:
-            return
+            return touched
         with app.app_context(), reading_only():
             try:
                 for start in range(0, len(order_ids), CHUNK):
-                    self._emit(app, order_ids[start:start + CHUNK])
+                    payloads = self._emit(app, order_ids[start:start + CHUNK])
+                    # Unbuilt, they may touch any strip: every one is rendered again.
+                    touched |= set(self._live.strips) if payloads is None else self._live.touched(
+                        ("order", payload) for payload in payloads)
             finally:
                 db.session.remove()
+        return touched
 
-    def _emit(self, app: Flask, order_ids: list[str]) -> None:
+    def _emit(self, app: Flask, order_ids: list[str]) -> list[dict] | None:
         try:
             payloads = self._live.order_cards(order_ids)
             db.session.rollback()  # read only: end the transaction before the network
         except Exception:  # a push must never stop the pushes behind it
             app.logger.exception("live: order updates for %s not built", order_ids[:5])
             db.session.rollback()
-            return
+            return None
         _send_orders(app, payloads)
+        return payloads
+
+    def _send_strips(self, names: list[str]) -> None:
+        """Each strip rendered once, from fresh rows, for every board."""
+        app = self._app()
+        if app is None:
+            return
+        rendered = []
+        with app.app_context(), reading_only():
+            try:
+                for name in names:
+                    try:
+                        rendered.append((name, {"html": self._live.strips[name].render()}))
+                    except Exception:  # a push must never stop the pushes behind it
+                        app.logger.exception("live: %s not rendered", name)
+                    finally:
+                        db.session.rollback()  # read only: end the transaction before the network
+            finally:
+                db.session.remove()
+        for name, payload in rendered:
+            _send(app, name, payload)
 
 
 def _send_orders(app: Flask, payloads: list[dict]) -> None:

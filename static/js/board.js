@@ -166,7 +166,16 @@
     if (failing && !failedSeen.has(update.id)) alarm("failed", update.id, card);
     if (failing) failedSeen.add(update.id); else failedSeen.delete(update.id);
     if (update.id === detailId) refreshDetail(update.version);
-    htmx.trigger(document.body, "attention-refresh");
+  }
+
+  // The attention strip, rendered once by the server for every board after changes (and
+  // every minute): swapped in whole, as its own hx-swap="outerHTML" would.
+  function applyAttention(data) {
+    var old = document.getElementById("attention");
+    var fresh = data && data.html && fromHtml(data.html);
+    if (!old || !fresh || fresh.id !== "attention") return;
+    old.replaceWith(fresh);
+    htmx.process(fresh); // its hx-get: the fetch after a board reload
   }
 
   function finishReload() {
@@ -218,6 +227,8 @@
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target && (event.detail.target.id === "board" || event.detail.elt.id === "board")) {
+      // Strips pushed while the board was away were missed too: once per reload, not per push.
+      htmx.trigger(document.body, "attention-refresh");
       rebuild();
       reexpand();
       restore();
@@ -276,9 +287,9 @@
     });
     socket.on("order", applyUpdate);
     socket.on("orders", function (updates) { updates.forEach(applyUpdate); }); // piled up meanwhile
-    socket.on("store", function () { htmx.trigger(document.body, "attention-refresh"); });
-    // A courier (de)activated: the cards they carry say so, and the strip lists them.
-    socket.on("courier", function () { reloadBoard(); htmx.trigger(document.body, "attention-refresh"); });
+    socket.on("attention", applyAttention);
+    // A courier (de)activated: the cards they carry say so (the strip comes pushed).
+    socket.on("courier", function () { reloadBoard(); });
     window.addEventListener("offline", function () { indicate("offline", "Offline"); });
     return socket;
   }

@@ -1,8 +1,9 @@
 // The courier panel beside the board (templates/board/_couriers.html): collapsible (remembered
-// in this browser), and kept live from what the board already receives: a pushed card that
-// touches a courier's orders, a courier (de)activated, a reconnect or catch-up reload each
-// fetch the panel's list again (GET /board/couriers, debounced by its hx-trigger). The bulk
-// bar's courier choices are rebuilt from the same list, so their "(N open)" never go stale.
+// in this browser), and kept live by the server: after changes to couriers or their orders it
+// pushes the list, rendered once for every board ("couriers"); only a reconnect or catch-up
+// reload of the board fetches it (GET /board/couriers, debounced by its hx-trigger), as pushes
+// may have been missed meanwhile. The bulk bar's courier choices are rebuilt from the same
+// list, so their "(N open)" never go stale.
 (function () {
   "use strict";
 
@@ -29,22 +30,14 @@
 
   function refresh() { htmx.trigger(document.body, "couriers-refresh"); }
 
-  // Orders seen with a courier, from pushes: one that loses its courier still counts.
-  var withCourier = new Set();
-  function listed(id) {
-    return Array.prototype.some.call(list.querySelectorAll(".fc-orders a[title]"), function (a) { return a.title === id; });
-  }
-  function onOrder(update) {
-    var touches = update.courier_id != null || withCourier.has(update.id) || listed(update.id);
-    if (update.courier_id != null) withCourier.add(update.id); else withCourier.delete(update.id);
-    if (touches) refresh();
-  }
-
+  // The list pushed: swapped in as its hx-swap="innerHTML" would (the panel stays open or folded).
   var socket = window.passlineBoard && window.passlineBoard.socket;
   if (socket) {
-    socket.on("order", onOrder);
-    socket.on("courier", refresh);
-    socket.on("connect", refresh); // pushes may have been missed while away
+    socket.on("couriers", function (data) {
+      if (!data || typeof data.html !== "string") return;
+      list.innerHTML = data.html;
+      sync();
+    });
   }
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;

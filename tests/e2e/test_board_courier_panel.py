@@ -67,6 +67,7 @@ def test_the_courier_panel_load_changes_live_on_a_second_board_within_a_second(
         page.wait_for_selector(fatima + '[data-load="0"]')
 
     dana, eli = pages
+    dana.click("#couriers-toggle")  # folded on one board: a pushed list leaves it folded
     dana.click(card(dana, order_id) + " .card-main")
     dana.select_option("#detail .act-courier select[name=courier_id]", str(couriers["Fatima"]))
     sent = time.monotonic()
@@ -79,6 +80,8 @@ def test_the_courier_panel_load_changes_live_on_a_second_board_within_a_second(
                           ".some(o => o.value === String(id) && o.text.startsWith('Fatima Diallo (1 open)'))",
                           arg=couriers["Fatima"])
     assert eli.inner_text("#bulk-suggest").startswith("Suggested: Jonah Weiss (0 open")
+    dana.wait_for_selector(fatima + '[data-load="1"]', state="attached")
+    assert eli.is_visible(fatima) and not dana.is_visible(fatima)  # open stays open, folded stays folded
     for page in pages:
         assert page.errors == [] and page.dialogs == []
 

@@ -203,3 +203,64 @@ def test_a_fresh_board_loads_its_columns_once_and_reloads_them_after_a_reconnect
     wait_live(page)
     assert len(fetches) == 1
     assert page.dialogs == []  # (errors: htmx logs the reloads tried while offline)
+
+
+def strip_fetches(page, base_url: str) -> dict:
+    """Counts the board's GETs of the attention strip and the courier list, and its own
+    reloads (after which one of each is expected), as they go."""
+    seen = {"/board/attention": 0, "/board/couriers": 0, "reloads": 0}
+
+    def on_request(request):
+        path = request.url.split("?")[0][len(base_url):]
+        if path in seen:
+            seen[path] += 1
+        elif path == "/" and request.headers.get("hx-request") == "true":
+            seen["reloads"] += 1
+
+    page.on("request", on_request)
+    return seen
+
+
+def test_pushed_changes_reach_the_strip_and_the_courier_panel_without_a_fetch_per_push(
+        app, live_server, remote, browser, staff_accounts):
+    """Issue 18: each board once fetched the strip after every pushed card (and the panel
+    after every card with a courier): with 2,000 boards open, 2,000 requests per webhook.
+    The server now pushes both, rendered once; a board fetches them only after reloading."""
+    from app.extensions import db
+    from app.models import Order
+    from tests.helpers import add_couriers
+
+    jonah = add_couriers(app, "Jonah Weiss")["Jonah"]
+    late = [remote.create() for _ in range(5)]
+    carried = remote.create()
+    remote.confirm(carried)
+    remote.ready(carried)
+    page = logged_in(browser, live_server.url, "dana", PASSWORD, path="/login")
+    fetches = strip_fetches(page, live_server.url)
+    page.goto(live_server.url + "/")
+    wait_live(page)
+    assert page.locator("#attention .att-overdue").count() == 0
+    page.wait_for_selector(f'#couriers [data-courier-id="{jonah}"][data-load="0"]', state="attached")
+
+    pushes = 0
+    for n, order_id in enumerate(late, 1):
+        with app.app_context():  # flagged without a push of its own: the next change's strip shows it
+            db.session.get(Order, order_id).overdue_level = 1
+            db.session.commit()
+        wait_card_in(page, remote.create(), "submitted")
+        pushes += 1
+        page.wait_for_selector(f'#attention .att-overdue .att-title:text-is("{n} overdue")')
+
+    page.click(card(page, carried) + " .card-main")
+    page.select_option("#detail .act-courier select[name=courier_id]", str(jonah))
+    page.click("#detail .act-courier button")
+    pushes += 1
+    page.wait_for_selector(f'#couriers [data-courier-id="{jonah}"][data-load="1"]', state="attached")
+    page.wait_for_function("id => [...document.querySelectorAll('#bulk-courier option')]"
+                           ".some(o => o.value === String(id) && o.text.startsWith('Jonah Weiss (1 open)'))", arg=jonah)
+    print(f"\n{pushes} pushed changes: GET /board/attention {fetches['/board/attention']}, "
+          f"GET /board/couriers {fetches['/board/couriers']}, board reloads {fetches['reloads']}")
+    # Only a reload of the board fetches them (once each): pushes none.
+    assert fetches["/board/attention"] <= fetches["reloads"] <= 1
+    assert fetches["/board/couriers"] <= fetches["reloads"]
+    assert page.errors == [] and page.dialogs == []
