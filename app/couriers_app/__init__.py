@@ -184,13 +184,13 @@ def init_app(app) -> None:
     count per address of unknown links, checked before the view runs."""
     csrf.exempt(bp)
     app.register_blueprint(bp)
-    limiter = throttle.make_limiter(app, "passline-courier-link")
+    guarded = tuple(f"{bp.name}.{endpoint}" for endpoint in ("page", "orders", "tap", "position"))
+    limiter = throttle.make_limiter(app, "passline-courier-link", guards=guarded)
     allowed = (f"{int(app.config['COURIER_LINK_FAILURES_PER_ADDRESS'])} per "
                f"{int(app.config['COURIER_LINK_FAILURE_WINDOW_SECONDS'])} second")
     shared = limiter.shared_limit(allowed, scope="courier-link", key_func=throttle.address_key,
                                   deduct_when=lambda response: bool(g.get("unknown_link")))
-    for endpoint in ("page", "orders", "tap", "position"):
-        name = f"{bp.name}.{endpoint}"
+    for name in guarded:
         app.view_functions[name] = shared(app.view_functions[name])
     app.extensions[_LIMITER] = limiter
 
