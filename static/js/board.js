@@ -296,11 +296,13 @@
 
   // Pushes are best effort: one lost on the way (a Redis blip between processes, a process
   // killed between commit and push) would leave a card stale while the socket stays up.
-  // So a visible board also reloads itself every data-catch-up-ms.
+  // So a visible board also reloads itself every data-catch-up-ms (the server stretches it
+  // when it holds many boards), give or take a tenth: boards opened together (a shift
+  // starting, a deploy) do not all reload together every time.
   function catchUpMs() { return board ? +board.dataset.catchUpMs : 0; } // 0: never
   function catchUp() {
     if (catchUpMs() > 0 && !document.hidden && !reloading && !reexpanding) reloadBoard();
-    setTimeout(catchUp, catchUpMs() || 60000); // looks again later: a reload may change it
+    setTimeout(catchUp, (catchUpMs() || 60000) * (0.9 + 0.2 * Math.random())); // a reload may change it
   }
 
   // --- detail panel ---------------------------------------------------------------------

@@ -61,3 +61,18 @@ def test_boards_waiting_for_their_turn_hold_no_connection_and_share_one_render(a
     assert [status for status, _ in answers] == [200] * 6
     assert len({body for _, body in answers}) == 1 and submitted in answers[0][1]
     assert renders == [1]  # six boards, one render
+
+
+@pytest.mark.parametrize("boards, setting, expected_ms", [
+    (10, 60, 60_000),  # a small floor: the setting
+    (2000, 60, 400_000),  # 2,000 boards: at most 5 catch-up renders a second
+    (2000, 0, 0),  # switched off stays off
+])
+def test_a_crowded_process_stretches_the_boards_catch_up(app, staff, monkeypatch, boards, setting, expected_ms):
+    from app.board import sockets
+
+    app.config["BOARD_CATCH_UP_SECONDS"] = setting
+    monkeypatch.setattr(sockets, "count", lambda app: boards)
+    staff.login()
+    page = staff.get("/", htmx=True).get_data(as_text=True)
+    assert f'data-catch-up-ms="{expected_ms}"' in page
