@@ -8,8 +8,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..models import Courier
-from ..services import courier_links
-from ..staff import couriers
+from ..services import courier_links, couriers
 
 
 def register(app) -> None:
@@ -26,12 +25,11 @@ def courier_group():
 @click.option("--phone", required=True, help="the courier's phone number, e.g. +1 555 987 6543")
 def create(name, phone):
     """Add an active courier and print their id."""
-    # The /couriers form's own checks: one set of rules for a courier, whoever adds one.
-    values, errors = couriers.validate({"name": name, "phone": phone})
+    # The same rules as the /couriers form's (app/services/couriers.py), whoever adds one.
+    values, errors = couriers.check_new(name, phone)
     if errors:
         raise click.ClickException(" ".join(errors.values()))
-    courier = Courier(name=values["name"], phone=values["phone"], is_active=True)
-    db.session.add(courier)
+    courier = couriers.add(values)
     db.session.commit()
     click.echo(courier.id)
 

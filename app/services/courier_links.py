@@ -187,16 +187,10 @@ class Presence:
 
 
 def presence_of(courier: Courier) -> Presence:
+    """The courier's presence, read from the row already loaded: what the board's courier
+    panel and /couriers show beside each courier, with no query of its own."""
     return Presence(courier.id, courier.seen_at, courier.latitude, courier.longitude, courier.position_at,
                     courier.link_hash is not None)
-
-
-def presence(courier_ids) -> dict[int, Presence]:
-    """Each courier's presence by id: what the board's courier panel shows beside them."""
-    if not courier_ids:
-        return {}
-    rows = db.session.execute(select(Courier).where(Courier.id.in_(list(courier_ids)))).scalars()
-    return {courier.id: presence_of(courier) for courier in rows}
 
 
 def ago(when: Optional[datetime], now: datetime) -> Optional[str]:

@@ -5,47 +5,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, request
 from sqlalchemy import select
 
 from ..auth import role_required
-from ..infra import ids, live, phones
+from ..infra import ids, live
 from ..extensions import db
 from ..domain.lifecycle import TERMINAL
 from ..models import Courier, Order, Store
 from ..services import courier_links
+from ..services import couriers as fleet_rules
 from .pages import respond, saved
 
 bp = Blueprint("couriers", __name__, url_prefix="/couriers")
 
 PAGE, FRAGMENT = "couriers/index.html", "couriers/_fleet.html"
-
-
-def digits(phone: str) -> str:
-    """The phone's digits only: how a stored number (maybe typed before phones were kept
-    as E.164) is compared with a new one."""
-    return "".join(c for c in phone if c.isdigit())
-
-
-def validate(form) -> tuple[dict, dict]:
-    """The new courier's fields, and an error per field that is wrong."""
-    values = {"name": form.get("name", "").strip(), "phone": form.get("phone", "").strip()}
-    errors = {}
-    if not values["name"]:
-        errors["name"] = "Enter the courier's name."
-    elif len(values["name"]) > 255:
-        errors["name"] = "A name is at most 255 characters."
-    try:  # kept as E.164, whatever way it was typed (app/infra/phones.py)
-        values["phone"] = phones.normalise(values["phone"], current_app.config["PHONE_REGION"])
-    except phones.PhoneError as error:
-        errors["phone"] = str(error)
-    else:
-        # One person, one courier: an active courier with the same number is a duplicate.
-        same = next((c for c in db.session.execute(select(Courier).where(Courier.is_active.is_(True))).scalars()
-                     if digits(c.phone) == digits(values["phone"])), None)
-        if same is not None:
-            errors["phone"] = f"{same.name} already has this number ({same.phone}) and is active."
-    return values, errors
 
 
 def carrying(courier_ids) -> dict[int, list]:
@@ -118,10 +92,10 @@ def index():
 @role_required("dispatcher")
 def add():
     """Add a courier to the fleet (active at once)."""
-    values, errors = validate(request.form)
+    values, errors = fleet_rules.check_new(request.form.get("name", ""), request.form.get("phone", ""))
     if errors:
         return respond(PAGE, FRAGMENT, status=422, **fleet(values=values, errors=errors, at="add"))
-    db.session.add(Courier(name=values["name"], phone=values["phone"], is_active=True))
+    fleet_rules.add(values)
     return _saved(f"Added {values['name']}.", "add")
 
 

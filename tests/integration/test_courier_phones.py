@@ -232,7 +232,7 @@ def test_a_shared_position_shows_on_couriers_with_its_age(app, client, staff, mi
     answer = client.post(f"/c/{token}/position", json={"latitude": 40.7128, "longitude": -74.006})
     assert answer.status_code == 200
     with app.app_context():
-        presence = courier_links.presence([courier_id])[courier_id]
+        presence = courier_links.presence_of(db.session.get(Courier, courier_id))
         assert (presence.latitude, presence.longitude, presence.position_ago()) == (40.7128, -74.006, "just now")
     staff.login()
     assert "at 40.71280, -74.00600 (just now)" in staff.get("/couriers").get_data(as_text=True)
