@@ -10,7 +10,7 @@ def init_app(app: Flask) -> None:
     from .routes import bp
 
     app.register_blueprint(bp)
-    live.init_app(app, order_cards=cards.order_payloads, 
+    live.init_app(app, order_card=cards.order_payload, order_cards=cards.order_payloads, 
                   boards_open=lambda: sockets.count(app), strips=strips.STRIPS)
     # socketio.on registers on the server this app's init_app just built (one per app).
     socketio.on("connect")(sockets.connect)

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app, has_request_context, render_template, request
 
 from ..infra import clock
+from ..extensions import db
 from ..domain import lifecycle
 from ..domain.lifecycle import SUBMITTED, TERMINAL
+from ..models import Courier, Store
 from .queries import COLUMN_OF_STATE, failed_calls, load_orders
 
 
@@ -41,6 +43,18 @@ def epoch_ms(value: datetime | None) -> int:
 def render_card(order, *, failed: int, now: datetime, store=None, courier=None) -> str:
     return render_template("board/_card.html", order=order, failed=failed, now=now, card_store=store,
                            card_courier=courier)
+
+
+def order_payload(order) -> dict:
+    """The live update for one changed order, built just before commit (rows final,
+    flushed), maybe from a job without a request; the card is the same for every viewer,
+    so no user is involved."""
+    # By id, not through the relationships: a changed courier_id does not refresh an already
+    # loaded `order.courier`, and the identity map usually answers without a query.
+    store = db.session.get(Store, order.store_id)
+    courier = db.session.get(Courier, order.courier_id) if order.courier_id else None
+    with request_free():
+        return _payload(order, failed_calls([order.id])[order.id], clock.now(), store=store, courier=courier)
 
 
 def order_payloads(order_ids: list[str]) -> list[dict]:

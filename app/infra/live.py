@@ -1,17 +1,19 @@
 """Live updates: announce changed orders (and stores, couriers) to every board, once committed.
 
-Wiring, in one place: `init_app(app, order_cards=…, boards_open=…, strips=…)` (called by
-the board, which owns the card) keeps this app's builders and publisher in
-`app.extensions` and registers the session hooks below on `db.session`. Nothing else sets them.
+Wiring, in one place: `init_app(app, order_card=…, order_cards=…)` (called by the board,
+which owns the card) keeps this app's builders and publisher in `app.extensions` and
+registers the session hooks below on `db.session`. Nothing else sets them.
 
-Changes are emitted only after commit, so a browser never sees one that was rolled back,
-and the request never waits for the fan-out to N boards, nor for the card's render:
-- A changed order (a webhook, a staff action, the overdue tick flagging a thousand at
-  once) is noted by id; after commit the ids go to the process's publisher thread, which
-  reads the rows fresh, builds their cards many at a time (one query, one render each)
-  and emits them while the request answers. An order that changed twice meanwhile goes
-  out once, at its newest version.
-- A changed store or courier is a small dict, built just before commit.
+Both paths emit only after commit, so a browser never sees a change that was rolled back,
+and neither makes the request wait for the fan-out to N boards:
+- One changed row (a webhook, a staff action, a call that failed): its payload (the
+  board's card) is rendered once, just before commit, when the row is final; after
+  commit it is handed to the process's publisher thread, which emits it to every board
+  while the request answers.
+- Many rows changed by set-based statements (the overdue tick flags a thousand orders at
+  once): only their ids are noted; the publisher reads the rows fresh after commit,
+  builds their payloads many at a time and emits them, so the tick commits without
+  waiting for a thousand cards, and ids that pile up meanwhile go out once each.
 Strips (the attention strip, the courier panel's list: the board hands them in as
 `Strip`s) show many orders at once, the same to every board. A change that touches one
 marks it due; once its burst has ended (QUIET_SECONDS without a change), at most one per
@@ -87,13 +89,14 @@ def _courier_payload(courier) -> dict:
     return {"id": courier.id, "is_active": courier.is_active}
 
 
-def init_app(app: Flask, *, order_cards: Callable[[list[str]], list[dict]], boards_open: Callable[[], int],
+def init_app(app: Flask, *, order_card: Callable[[object], dict],
+             order_cards: Callable[[list[str]], list[dict]], boards_open: Callable[[], int],
              strips: Mapping[str, Strip] | None = None) -> None:
-    """Push this app's committed changes to its boards. `order_cards(ids)` builds changed
-    orders' payloads from fresh rows, in an app context without a request (the publisher);
-    `boards_open()` how many boards this process holds (the pace of its waves); `strips` by
-    event name."""
-    app.extensions["passline_live"] = Live(app, order_cards, boards_open, strips or {})
+    """Push this app's committed changes to its boards. `order_card(order)` builds one
+    changed order's payload before commit; `order_cards(ids)` many, from fresh rows, in an
+    app context without a request (the publisher); `boards_open()` how many boards this
+    process holds (the pace of its waves); `strips` by event name."""
+    app.extensions["passline_live"] = Live(app, order_card, order_cards, boards_open, strips or {})
     for name, hook in (("before_commit", _snapshot), ("after_commit", _emit), ("after_rollback", _forget)):
         if not event.contains(db.session, name, hook):  # db.session is shared by every app
             event.listen(db.session, name, hook)
@@ -102,8 +105,9 @@ def init_app(app: Flask, *, order_cards: Callable[[list[str]], list[dict]], boar
 class Live:
     """One app's live wiring: payload builders by event name, and its publisher."""
 
-    def __init__(self, app: Flask, order_cards, boards_open, strips: Mapping[str, Strip]):
-        self.payloads: dict[str, Callable[[object], dict]] = {"store": _store_payload, "courier": _courier_payload}
+    def __init__(self, app: Flask, order_card, order_cards, boards_open, strips: Mapping[str, Strip]):
+        self.payloads: dict[str, Callable[[object], dict]] = {
+            "order": order_card, "store": _store_payload, "courier": _courier_payload}
         self.order_cards = order_cards
         self.boards_open = boards_open
         self.strips = dict(strips)
@@ -122,14 +126,12 @@ def of(app: Flask | None = None) -> Live | None:
 # --- what a transaction changed --------------------------------------------------------
 
 def changed(session: Session, kind: str, obj) -> None:
-    """Remember that `obj` (a "store" or a "courier") changed in this transaction."""
+    """Remember that `obj` (an "order", a "store" or a "courier") changed in this transaction."""
     session.info.setdefault(_PENDING, {})[(kind, id(obj))] = (kind, obj)
 
 
 def order_changed(session: Session, order) -> None:
-    """Its card is built by the publisher after commit, from the committed row, once per
-    wave however often it changed (the request does not pay for the render)."""
-    orders_changed(session, [order.id])
+    changed(session, "order", order)
 
 
 def orders_changed(session: Session, order_ids: Iterable[str]) -> None:

@@ -1,5 +1,5 @@
 """Live pushes (app/infra/live.py): only committed changes reach the board; one changed order
-goes out through the publisher after commit, each order once per wave at
+goes out at commit, set-based changes through the publisher, each order once per burst at
 its newest version, and one failed build never stops the others."""
 import threading
 
@@ -24,7 +24,7 @@ def orders_pushed(pushed, order_id):
     return [card for event, data in pushed for card in order_updates(event, data) if card["id"] == order_id]
 
 
-def test_a_committed_change_is_pushed_with_its_card(app, submitted, pushed):
+def test_a_committed_change_is_pushed_with_its_card_rendered_before_commit(app, submitted, pushed):
     live.drain(app)
     pushed.clear()
     with app.app_context():
@@ -99,7 +99,6 @@ def test_ids_that_pile_up_while_the_publisher_builds_go_out_once_at_the_newest_v
     first, second = order_body()["id"], order_body()["id"]
     for order_id in (first, second):
         assert api.create(order_body(order_id)).status_code == 201
-    assert live.drain(app)  # the creations' own pushes are out before counting
     building, release = threading.Event(), threading.Event()
     real_builder = live.of(app).order_cards
 
@@ -109,6 +108,7 @@ def test_ids_that_pile_up_while_the_publisher_builds_go_out_once_at_the_newest_v
         return real_builder(ids)
 
     monkeypatch.setattr(live.of(app), "order_cards", slow_builder)
+    live.drain(app)  # the creations' own pushes are out before counting
     pushed.clear()
     bulk_change(app, first)  # the publisher starts building this one...
     assert building.wait(10)
