@@ -249,3 +249,13 @@ def courier(app):
         db.session.add(mike)
         db.session.commit()
         return mike.id
+
+
+@pytest.fixture
+def pushed(monkeypatch):
+    """Every Socket.IO event the app emits, as (event, payload)."""
+    from app.extensions import socketio
+
+    sent = []
+    monkeypatch.setattr(socketio, "emit", lambda event, data, **kw: sent.append((event, data)))
+    return sent

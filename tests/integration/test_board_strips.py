@@ -17,14 +17,6 @@ pytestmark = pytest.mark.usefixtures("fast_passwords")
 IN_PROCESS = [{"REDIS_URL": None}]  # Flask-SocketIO's test client refuses a message queue
 
 
-@pytest.fixture
-def pushed(monkeypatch):
-    """Every Socket.IO event the app emits, as (event, payload)."""
-    sent = []
-    monkeypatch.setattr(socketio, "emit", lambda event, data, **kw: sent.append((event, data)))
-    return sent
-
-
 def strips_pushed(pushed, name):
     return [data["html"] for event, data in pushed if event == name]
 

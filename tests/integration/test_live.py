@@ -12,14 +12,6 @@ from app.extensions import db, socketio
 from tests.helpers import order_updates
 
 
-@pytest.fixture
-def pushed(monkeypatch):
-    """Every Socket.IO event the app emits, as (event, payload)."""
-    sent = []
-    monkeypatch.setattr(socketio, "emit", lambda event, data, **kw: sent.append((event, data)))
-    return sent
-
-
 def orders_pushed(pushed, order_id):
     return [card for event, data in pushed for card in order_updates(event, data) if card["id"] == order_id]
 
