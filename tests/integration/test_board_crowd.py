@@ -7,7 +7,7 @@ import pytest
 
 from app.board import queries, reloads
 from app.extensions import db
-from app.infra import crowd
+from app.infra import crowd, live
 
 
 @pytest.fixture
@@ -19,6 +19,7 @@ def app_config():
 
 def test_boards_waiting_for_their_turn_hold_no_connection_and_share_one_render(app, staff, submitted, monkeypatch):
     staff.login()
+    assert live.drain(app)  # the order's push and the strips it touched are out: no other reader
     cookie = staff.client.get_cookie("session")
     gate = threading.BoundedSemaphore(1)
     monkeypatch.setattr(crowd, "gate", gate)
