@@ -72,6 +72,15 @@ def _let_go_of_the_database() -> None:
     db.session.close()
 
 
+def _in_turn_and_shared(key, build) -> str:
+    """A fragment every open board asks for at once after a reconnect (its columns, then its
+    strip and courier list), the same for every viewer: rendered in the crowd's turn, once
+    for all who asked at once (app/board/reloads.py)."""
+    shared = current_app.extensions.setdefault("passline_board_renders", reloads.SharedRenders(crowd.gate))
+    _let_go_of_the_database()
+    return shared.render(key, build)
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -79,10 +88,8 @@ def index():
     filters = queries.Filters.from_args(request.args)
     live.board_opened()  # its strip is pushed now and then, changes or not
     if is_htmx():
-        # Every open board asks for this at once after a reconnect: one render serves them.
-        shared = current_app.extensions.setdefault("passline_board_renders", reloads.SharedRenders(crowd.gate))
-        _let_go_of_the_database()
-        return respond(shared.render(filters, lambda: render_template("board/_board.html", **_board_context(filters))))
+        return respond(_in_turn_and_shared(filters, lambda: render_template("board/_board.html",
+                                                                            **_board_context(filters))))
     _let_go_of_the_database()
     with crowd.gate:
         context = _board_context(filters)
@@ -108,7 +115,7 @@ def column(key):
 @login_required
 def couriers():
     """The courier panel's list, fetched again after the board reloads (it is pushed after changes)."""
-    return respond(strips.couriers_html())
+    return respond(_in_turn_and_shared("couriers", strips.couriers_html))
 
 
 @bp.get("/board/attention")
@@ -116,7 +123,7 @@ def couriers():
 def attention():
     """The strip of overdue orders and failed calls, fetched again after the board reloads (it
     is pushed after changes, and every minute)."""
-    return respond(strips.attention_html())
+    return respond(_in_turn_and_shared("attention", strips.attention_html))
 
 
 store_zone = cards.store_zone

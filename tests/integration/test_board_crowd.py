@@ -17,21 +17,36 @@ def app_config():
                                          "pool_pre_ping": True}}
 
 
-def test_boards_waiting_for_their_turn_hold_no_connection_and_share_one_render(app, staff, submitted, monkeypatch):
-    staff.login()
-    assert live.drain(app)  # the order's push and the strips it touched are out: no other reader
-    cookie = staff.client.get_cookie("session")
-    gate = threading.BoundedSemaphore(1)
-    monkeypatch.setattr(crowd, "gate", gate)
-    waiting = []
+@pytest.fixture
+def waiting(monkeypatch):
+    """One entry per request that waits for a render another leads."""
+    waits = []
 
     class Flight(reloads._Flight):
         def __init__(self):
             super().__init__()
             wait = self.done.wait
-            self.done.wait = lambda timeout=None: waiting.append(1) or wait(timeout)
+            self.done.wait = lambda timeout=None: waits.append(1) or wait(timeout)
 
     monkeypatch.setattr(reloads, "_Flight", Flight)
+    return waits
+
+
+def _until(condition):
+    for _ in range(1000):
+        if condition():
+            return True
+        threading.Event().wait(0.01)
+    return False
+
+
+def test_boards_waiting_for_their_turn_hold_no_connection_and_share_one_render(app, staff, submitted, monkeypatch,
+                                                                               waiting):
+    staff.login()
+    assert live.drain(app)  # the order's push and the strips it touched are out: no other reader
+    cookie = staff.client.get_cookie("session")
+    gate = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(crowd, "gate", gate)
     renders = []
     board = queries.board
     monkeypatch.setattr(queries, "board", lambda *a, **k: renders.append(1) or board(*a, **k))
@@ -48,14 +63,10 @@ def test_boards_waiting_for_their_turn_hold_no_connection_and_share_one_render(a
     threads = [threading.Thread(target=reload_board, daemon=True) for _ in range(6)]
     for thread in threads:
         thread.start()
-    for _ in range(1000):  # one leads the render and waits for the gate, five wait for it
-        if len(waiting) == 5:
-            break
-        threading.Event().wait(0.01)
-    assert len(waiting) == 5
+    assert _until(lambda: len(waiting) == 5)  # one leads the render and waits for the gate, five wait for it
     with app.app_context():
         assert db.engine.pool.checkedout() == 0
-    assert staff.get("/board/attention", htmx=True).status_code == 200  # a request that is not crowd work
+    assert staff.get(f"/orders/{submitted}", htmx=True).status_code == 200  # a request that is not crowd work
     gate.release()
     for thread in threads:
         thread.join(20)
@@ -77,3 +88,39 @@ def test_a_crowded_process_stretches_the_boards_catch_up(app, staff, monkeypatch
     staff.login()
     page = staff.get("/", htmx=True).get_data(as_text=True)
     assert f'data-catch-up-ms="{expected_ms}"' in page
+
+
+@pytest.mark.parametrize("path", ["/board/attention", "/board/couriers"])
+def test_the_strip_and_courier_list_fetched_after_a_reload_also_wait_their_turn_and_share(
+        app, staff, submitted, monkeypatch, waiting, path):
+    """After a reconnect each board fetches them too: a thousand fetches, one render."""
+    from app.board import strips
+
+    staff.login()
+    assert live.drain(app)
+    cookie = staff.client.get_cookie("session")
+    gate = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(crowd, "gate", gate)
+    renders = []
+    for name in ("attention_html", "couriers_html"):
+        real = getattr(strips, name)
+        monkeypatch.setattr(strips, name, lambda real=real: renders.append(1) or real())
+    answers = []
+
+    def fetch():
+        client = app.test_client()
+        client.set_cookie(cookie.key, cookie.value)
+        answer = client.get(path, headers={"HX-Request": "true"})
+        answers.append((answer.status_code, answer.get_data(as_text=True)))
+
+    gate.acquire()  # another crowd's turn
+    threads = [threading.Thread(target=fetch, daemon=True) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    assert _until(lambda: len(waiting) == 4)  # one leads (waiting for the gate), four wait for it
+    gate.release()
+    for thread in threads:
+        thread.join(20)
+    assert [status for status, _ in answers] == [200] * 5
+    assert len({body for _, body in answers}) == 1
+    assert renders == [1]
