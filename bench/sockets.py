@@ -74,10 +74,14 @@ class _Holder:
                 ok = await asyncio.wait_for(asyncio.shield(ready), 60)
         except asyncio.TimeoutError:
             ok = False
-        if ok and reload:  # board.js: on a reconnect, reload the columns
+        if ok and reload:  # board.js: on a reconnect, reload the columns, then the strip and courier list
             async with self.http.get(self.base_url + "/", headers={"HX-Request": "true"},
                                      timeout=aiohttp.ClientTimeout(total=60)) as answer:
                 loaded = versions(await answer.text())
+            for path in ("/board/attention", "/board/couriers"):
+                async with self.http.get(self.base_url + path, headers={"HX-Request": "true"},
+                                         timeout=aiohttp.ClientTimeout(total=60)) as answer:
+                    await answer.read()
             for order_id, version in loaded.items():
                 if version > board.seen.get(order_id, 0):
                     board.seen[order_id] = version
