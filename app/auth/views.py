@@ -11,9 +11,6 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from sqlalchemy import select
-
-from ..infra import crowd
 from ..services import accounts
 from ..extensions import csrf, db, login_manager
 from ..infra.htmx import is_htmx
@@ -56,17 +53,8 @@ def _parse(session_id: str) -> tuple[int, int] | None:
 
 @login_manager.user_loader
 def _load(session_id: str):
-    """Every staff request (a page, a fragment, a socket's handshake and connect) reads its
-    account: after a deploy a thousand boards do so at once, a handshake and three fetches
-    each. They read in turn (app/infra/crowd.py), so a webhook never waits behind them, and
-    read only the columns Staff keeps."""
     parsed = _parse(session_id)
-    if parsed is None:
-        return None
-    with crowd.gate:
-        user = db.session.execute(
-            select(User.id, User.username, User.role, User.session_version, User.is_enabled)
-            .where(User.id == parsed[0])).one_or_none()
+    user = db.session.get(User, parsed[0]) if parsed else None
     if user is None or not user.is_enabled or (user.session_version or 0) != parsed[1]:
         return None
     return Staff(user)

@@ -17,6 +17,8 @@ from flask import Flask
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..infra import crowd
+
 REFUSED = json.dumps({"error": "unauthorized", "detail": "sign in first: live updates are for signed-in staff"})
 
 
@@ -40,6 +42,6 @@ class SignedInHandshakes:
     def _signed_in(self, environ) -> bool:
         """The session cookie, read as a page request reads it: one primary-key lookup of
         the account (the user loader); the request context's teardown ends the session.
-        A thousand boards reconnect at once: the loader reads in turn (app/infra/crowd.py)."""
-        with self.app.request_context(environ):
+        A thousand boards reconnect at once: they check in turn (app/infra/crowd.py)."""
+        with crowd.gate, self.app.request_context(environ):
             return current_user.is_authenticated

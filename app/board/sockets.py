@@ -18,6 +18,7 @@ from flask_login import current_user
 from flask_socketio import join_room
 from sqlalchemy import select
 
+from ..infra import crowd
 from ..infra.db import reading_only
 from ..extensions import db, socketio
 from ..infra.live import BOARD_ROOM
@@ -34,11 +35,12 @@ def connect(auth=None):
     already refused the Engine.IO handshake of one without a signed-in session)."""
     if _sent_by_the_client():
         return None  # an event the client named "connect": it is connected already
-    if not current_user.is_authenticated:  # the account is read in turn (app/auth/views.py)
-        return False
-    join_room(BOARD_ROOM)
-    _sockets(current_app._get_current_object()).add(request.sid, (int(current_user.id), current_user.session_version))
-    return True
+    with crowd.gate:  # a thousand boards reconnect at once: in turn (app/infra/crowd.py)
+        if not current_user.is_authenticated:
+            return False
+        join_room(BOARD_ROOM)
+        _sockets(current_app._get_current_object()).add(request.sid, (int(current_user.id), current_user.session_version))
+        return True
 
 
 def changed_since(rendered_ms=None) -> bool:

@@ -9,10 +9,10 @@ seconds for its turn (issue 18's reconnect storm: webhook p99 15 s).
 
 A greenlet waiting on this gate waits on a lock: it uses no CPU and is not in the run
 queue. So a webhook (never gated) waits for at most AT_ONCE pieces of crowd work, and the
-crowd is served in turn with whatever CPU the webhooks leave. Gated: the staff account's
-read that every signed-in request and Socket.IO handshake makes (app/auth/views.py), and
-the board's renders (app/board/routes.py). Never taken twice by one request: a render
-runs after the account was read. In the threaded test server it only serialises those.
+crowd is served in turn with whatever CPU the webhooks leave. Gated: the session check of
+a Socket.IO handshake (app/board/handshake.py), a board socket's connect handler, and the
+board's renders (app/board/routes.py). In the threaded test server it only serialises
+those few things.
 """
 from __future__ import annotations
 
@@ -22,29 +22,4 @@ import threading
 # render that waits on PostgreSQL not stall the whole crowd.
 AT_ONCE = 2
 
-
-
-class _Gate:
-    """AT_ONCE at a time; re-entered freely by the thread (greenlet) already inside, so a
-    render that reads the account after all (a template asking for current_user) cannot
-    wait on itself."""
-
-    def __init__(self, at_once: int):
-        self._slots = threading.BoundedSemaphore(at_once)
-        self._inside = threading.local()
-
-    def __enter__(self):
-        depth = getattr(self._inside, "depth", 0)
-        if depth == 0:
-            self._slots.acquire()
-        self._inside.depth = depth + 1
-        return self
-
-    def __exit__(self, *exc):
-        self._inside.depth -= 1
-        if self._inside.depth == 0:
-            self._slots.release()
-        return False
-
-
-gate = _Gate(AT_ONCE)
+gate = threading.BoundedSemaphore(AT_ONCE)

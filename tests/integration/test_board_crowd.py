@@ -8,7 +8,6 @@ import pytest
 from app.board import queries, reloads
 from app.extensions import db
 from app.infra import crowd, live
-from tests.helpers import Hook
 
 
 @pytest.fixture
@@ -46,8 +45,8 @@ def test_boards_waiting_for_their_turn_hold_no_connection_and_share_one_render(a
     staff.login()
     assert live.drain(app)  # the order's push and the strips it touched are out: no other reader
     cookie = staff.client.get_cookie("session")
-    gate = threading.BoundedSemaphore(1)  # the renders' turn (the accounts are read in crowd.gate's)
-    app.extensions["passline_board_renders"] = reloads.SharedRenders(gate)
+    gate = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(crowd, "gate", gate)
     renders = []
     board = queries.board
     monkeypatch.setattr(queries, "board", lambda *a, **k: renders.append(1) or board(*a, **k))
@@ -101,7 +100,7 @@ def test_the_strip_and_courier_list_fetched_after_a_reload_also_wait_their_turn_
     assert live.drain(app)
     cookie = staff.client.get_cookie("session")
     gate = threading.BoundedSemaphore(1)
-    app.extensions["passline_board_renders"] = reloads.SharedRenders(gate)
+    monkeypatch.setattr(crowd, "gate", gate)
     renders = []
     for name in ("attention_html", "couriers_html"):
         real = getattr(strips, name)
@@ -125,58 +124,3 @@ def test_the_strip_and_courier_list_fetched_after_a_reload_also_wait_their_turn_
     assert [status for status, _ in answers] == [200] * 5
     assert len({body for _, body in answers}) == 1
     assert renders == [1]
-
-
-def test_staff_requests_read_their_account_in_turn_holding_no_connection_and_webhooks_pass(app, staff, submitted,
-                                                                                           monkeypatch):
-    """A thousand boards' handshakes and fetches each read the signed-in account first; they
-    take turns (crowd.gate) before touching the pool, and OneTablet's webhooks never wait."""
-    staff.login()
-    assert live.drain(app)
-    cookie = staff.client.get_cookie("session")
-    gate = threading.BoundedSemaphore(1)
-    monkeypatch.setattr(crowd, "gate", gate)
-    entered = []
-
-    class Counting:
-        def __enter__(self):
-            entered.append(1)
-            return gate.__enter__()
-
-        def __exit__(self, *exc):
-            return gate.__exit__(*exc)
-
-    monkeypatch.setattr(crowd, "gate", Counting())
-    answers = []
-
-    def fetch():
-        client = app.test_client()
-        client.set_cookie(cookie.key, cookie.value)
-        answers.append(client.get(f"/orders/{submitted}", headers={"HX-Request": "true"}).status_code)
-
-    gate.acquire()  # another crowd's turn
-    threads = [threading.Thread(target=fetch, daemon=True) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    assert _until(lambda: len(entered) == 4)  # all four at the gate
-    with app.app_context():
-        assert db.engine.pool.checkedout() == 0
-    onetablet = Hook(app.test_client())  # no staff session: a machine
-    assert onetablet.confirm(submitted).status_code == 200  # a webhook goes through meanwhile
-    gate.release()
-    for thread in threads:
-        thread.join(20)
-    assert answers == [200] * 4
-
-
-def test_the_gate_is_not_taken_twice_by_the_one_already_inside():
-    gate = crowd._Gate(1)
-    with gate:
-        with gate:  # a template asking for the account inside a render: no wait on itself
-            pass
-        other = threading.Thread(target=lambda: gate.__enter__() and gate.__exit__(None, None, None), daemon=True)
-        other.start()
-        other.join(0.2)
-        assert other.is_alive()  # another waits for its turn
-    other.join(5)
-    assert not other.is_alive()
