@@ -4,12 +4,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from ..infra import live
+    from ..infra import crowd, live
     from ..extensions import socketio
-    from . import cards, handshake, order_actions, sockets, strips  # noqa: F401  (order_actions adds routes to bp)
+    from . import cards, handshake, order_actions, reloads, sockets, strips  # noqa: F401  (order_actions adds routes to bp)
     from .routes import bp
 
     app.register_blueprint(bp)
+    app.extensions[reloads.EXTENSION] = reloads.SharedRenders(crowd.gate)  # one per app, made once
     live.init_app(app, order_card=cards.order_payload, order_cards=cards.order_payloads, 
                   boards_open=lambda: sockets.count(app), strips=strips.STRIPS)
     # socketio.on registers on the server this app's init_app just built (one per app).

@@ -19,6 +19,8 @@ import contextlib
 import threading
 from typing import Callable, ContextManager, Hashable
 
+EXTENSION = "passline_board_renders"  # app.extensions key: this app's SharedRenders (board init_app)
+
 # A follower whose render has not come within this long renders its own (a leader stuck on
 # the database must not hold a crowd; the request would time out anyway).
 WAIT_SECONDS = 30.0

@@ -76,9 +76,8 @@ def _in_turn_and_shared(key, build) -> str:
     """A fragment every open board asks for at once after a reconnect (its columns, then its
     strip and courier list), the same for every viewer: rendered in the crowd's turn, once
     for all who asked at once (app/board/reloads.py)."""
-    shared = current_app.extensions.setdefault("passline_board_renders", reloads.SharedRenders(crowd.gate))
     _let_go_of_the_database()
-    return shared.render(key, build)
+    return current_app.extensions[reloads.EXTENSION].render(key, build)
 
 
 @bp.get("/")

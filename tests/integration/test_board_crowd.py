@@ -47,6 +47,7 @@ def test_boards_waiting_for_their_turn_hold_no_connection_and_share_one_render(a
     cookie = staff.client.get_cookie("session")
     gate = threading.BoundedSemaphore(1)
     monkeypatch.setattr(crowd, "gate", gate)
+    monkeypatch.setitem(app.extensions, reloads.EXTENSION, reloads.SharedRenders(gate))  # the renders' turn too
     renders = []
     board = queries.board
     monkeypatch.setattr(queries, "board", lambda *a, **k: renders.append(1) or board(*a, **k))
@@ -101,6 +102,7 @@ def test_the_strip_and_courier_list_fetched_after_a_reload_also_wait_their_turn_
     cookie = staff.client.get_cookie("session")
     gate = threading.BoundedSemaphore(1)
     monkeypatch.setattr(crowd, "gate", gate)
+    monkeypatch.setitem(app.extensions, reloads.EXTENSION, reloads.SharedRenders(gate))  # the renders' turn too
     renders = []
     for name in ("attention_html", "couriers_html"):
         real = getattr(strips, name)
