@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -99,13 +99,16 @@ class Received:
         if by_content:
             canonical = json.dumps(self.data, sort_keys=True, separators=(",", ":"))
             keys.append(_digest("ev", self.order_id, self.kind, canonical))
-        insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
         now = clock.now()
         # The keys go as parameters of one fixed statement (SQLAlchemy's "insertmanyvalues"
         # batches them into one INSERT): its SQL is compiled once and cached, where
         # .values([...]) would compile a new statement on every webhook.
-        inserted = db.session.execute(
-            insert(DedupeKey).on_conflict_do_nothing(index_elements=["key"]).returning(DedupeKey.key),
+        # On the session's connection, as Core: the ORM's bulk-insert layer would cost this
+        # hot path more than the statement itself, and nothing here needs ORM objects.
+        keys_table = DedupeKey.__table__
+        inserted = db.session.connection().execute(
+            dialect.insert(keys_table).on_conflict_do_nothing(index_elements=["key"]).returning(keys_table.c.key),
             [{"key": k, "created_at": now, "status_code": 200} for k in keys],
         ).scalars().all()
         if len(inserted) == len(keys):
@@ -117,7 +120,7 @@ class Received:
             select(DedupeKey).where(DedupeKey.key.in_(keys)).order_by(DedupeKey.created_at)
         ).scalars().first()
 
-    def receipt(self, status: int, verdict: str, error=None, detail=None) -> WebhookReceipt | None:
+    def receipt(self, status: int, verdict: str, error=None, detail=None) -> None:
         if status != 200 and self.keys:  # the keys were inserted as 200
             db.session.execute(update(DedupeKey).where(DedupeKey.key.in_(self.keys)).values(status_code=status))
         slot = None
@@ -133,7 +136,9 @@ class Received:
             slot = now % refusals.SLOTS
             db.session.execute(delete(WebhookReceipt).where(WebhookReceipt.refused_slot == slot))
         # storable(): whatever was sent is kept, even U+0000 that PostgreSQL text refuses.
-        receipt = WebhookReceipt(
+        # A Core insert on the session's connection (in its transaction): nothing reads the
+        # receipt back as an object, and the ORM's unit of work would cost more than the row.
+        db.session.connection().execute(insert(WebhookReceipt.__table__), dict(
             webhook_id=storable(refusals.short(self.webhook_id)) or None,
             method=request.method,
             path=storable(request.path[:1024]),
@@ -149,9 +154,7 @@ class Received:
             status_code=status,
             error=error,
             detail=storable(detail),
-        )
-        db.session.add(receipt)
-        return receipt
+        ))
 
 
 def _digest(*parts: str) -> str:
