@@ -3,8 +3,8 @@
 the offer down) while 0, 100, 1,000 and 2,000 logged-in WebSocket boards are open, and
 whether every board received every confirmation's update; then a reconnect storm: 1,000
 boards dropped at once and reconnected at once (each reloading the board, as board.js
-does, then its attention strip and courier list) while webhooks keep arriving, and whether
-every board ends equal to a fresh load.
+does: one request, whose answer carries the columns, the attention strip and the courier
+list) while webhooks keep arriving, and whether every board ends equal to a fresh load.
 Boards: bench/sockets.py (asyncio client processes). Webhooks: asyncio (aiohttp) here."""
 from __future__ import annotations
 

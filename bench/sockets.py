@@ -5,7 +5,8 @@ events and, when asked, keep each order's newest version as board.js does.
 
 `Boards(url, cookie_header, user_agent, processes=4)`: `.open(n)` more boards, `.reset()`,
 `.counts()`, `.drop()` every socket at once, `.reconnect()` all at once (each then reloads
-the board fragment, as board.js does on a reconnect), `.equal_to(fresh)`, `.close()`.
+the board fragment, as board.js does on a reconnect: one request, which carries the
+attention strip and courier list too), `.equal_to(fresh)`, `.close()`.
 Bounded: every wait has a timeout; 127.0.0.1 only.
 """
 from __future__ import annotations
@@ -74,14 +75,10 @@ class _Holder:
                 ok = await asyncio.wait_for(asyncio.shield(ready), 60)
         except asyncio.TimeoutError:
             ok = False
-        if ok and reload:  # board.js: on a reconnect, reload the columns, then the strip and courier list
+        if ok and reload:  # board.js: on a reconnect, reload the columns (the strips come with them, out of band)
             async with self.http.get(self.base_url + "/", headers={"HX-Request": "true"},
                                      timeout=aiohttp.ClientTimeout(total=60)) as answer:
                 loaded = versions(await answer.text())
-            for path in ("/board/attention", "/board/couriers"):
-                async with self.http.get(self.base_url + path, headers={"HX-Request": "true"},
-                                         timeout=aiohttp.ClientTimeout(total=60)) as answer:
-                    await answer.read()
             for order_id, version in loaded.items():
                 if version > board.seen.get(order_id, 0):
                     board.seen[order_id] = version

@@ -169,13 +169,29 @@
   }
 
   // The attention strip, rendered once by the server for every board after changes (and
-  // every minute): swapped in whole, as its own hx-swap="outerHTML" would.
+  // every minute): swapped in whole, as the board's reload swaps it (out of band, by its id).
   function applyAttention(data) {
     var old = document.getElementById("attention");
     var fresh = data && data.html && fromHtml(data.html);
     if (!old || !fresh || fresh.id !== "attention") return;
     old.replaceWith(fresh);
-    htmx.process(fresh); // its hx-get: the fetch after a board reload
+  }
+
+  // The strips (the attention strip, the courier list: app/board/strips.py) have no version,
+  // and a board reload's answer carries both, out of band, as the server rendered them when
+  // it answered. A strip pushed while that reload is in flight may be newer than the one it
+  // brings: applied at once, it would be overwritten by the older. So during a reload only
+  // the latest push of each strip is kept, and applied once the reload has settled. That
+  // push may instead be the older of the two (rendered before the reload's, delivered
+  // after): then whatever changed in between has its own push still to come (every change
+  // is followed by a push of the strips it touches, rendered after its commit), so the last
+  // push is always at least as new as the change that caused it, and the strip mends itself.
+  var heldStrips = new Map(); // strip event -> applying its latest push, kept while reloading
+  function stripListener(name, apply) {
+    return function (data) {
+      if (reloading) heldStrips.set(name, function () { apply(data); });
+      else apply(data);
+    };
   }
 
   function finishReload() {
@@ -184,6 +200,9 @@
     var pending = buffered;
     buffered = [];
     pending.forEach(applyUpdate);
+    var strips = heldStrips;
+    heldStrips = new Map();
+    strips.forEach(function (apply) { apply(); });
     settled();
   }
 
@@ -226,9 +245,10 @@
     if (more) expanded.add(event.detail.elt.closest("section[data-state]").dataset.state);
   });
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.detail.target && (event.detail.target.id === "board" || event.detail.elt.id === "board")) {
-      // Strips pushed while the board was away were missed too: once per reload, not per push.
-      htmx.trigger(document.body, "attention-refresh");
+    // Once per board answer: htmx settles each element it swapped, and a board answer also
+    // brings the attention strip (out of band, routes.index), whose settle carries the same
+    // detail (its target the old #board). Only the new #board's own settle counts.
+    if (event.target.id === "board") {
       rebuild();
       reexpand();
       restore();
@@ -287,7 +307,7 @@
     });
     socket.on("order", applyUpdate);
     socket.on("orders", function (updates) { updates.forEach(applyUpdate); }); // piled up meanwhile
-    socket.on("attention", applyAttention);
+    socket.on("attention", stripListener("attention", applyAttention));
     // A courier (de)activated: the cards they carry say so (the strip comes pushed).
     socket.on("courier", function () { reloadBoard(); });
     window.addEventListener("offline", function () { indicate("offline", "Offline"); });
@@ -800,5 +820,5 @@
   if (soundOn) play(0); // learn now whether the browser blocks sound
   var socket = connect();
   setTimeout(catchUp, catchUpMs() || 60000);
-  window.passlineBoard = { socket: socket, reload: reloadBoard, known: known };
+  window.passlineBoard = { socket: socket, reload: reloadBoard, known: known, stripListener: stripListener };
 })();

@@ -1,7 +1,7 @@
 // The courier panel beside the board (templates/board/_couriers.html): collapsible (remembered
 // in this browser), and kept live by the server: after changes to couriers or their orders it
-// pushes the list, rendered once for every board ("couriers"); only a reconnect or catch-up
-// reload of the board fetches it (GET /board/couriers, debounced by its hx-trigger), as pushes
+// pushes the list, rendered once for every board ("couriers"); a reconnect or catch-up reload
+// of the board brings it too, out of band in the board's own answer (routes.index), as pushes
 // may have been missed meanwhile. The bulk bar's courier choices are rebuilt from the same
 // list, so their "(N open)" never go stale.
 (function () {
@@ -28,21 +28,22 @@
     show(open);
   });
 
-  function refresh() { htmx.trigger(document.body, "couriers-refresh"); }
-
-  // The list pushed: swapped in as its hx-swap="innerHTML" would (the panel stays open or folded).
-  var socket = window.passlineBoard && window.passlineBoard.socket;
-  if (socket) {
-    socket.on("couriers", function (data) {
+  // The list pushed: its content replaced, as a board reload's answer does (the list itself
+  // stays, hidden or not: the panel stays open or folded). A push that comes while the board
+  // reloads waits for the reload to land (board.js, stripListener).
+  var live = window.passlineBoard;
+  if (live && live.socket) {
+    live.socket.on("couriers", live.stripListener("couriers", function (data) {
       if (!data || typeof data.html !== "string") return;
       list.innerHTML = data.html;
       sync();
-    });
+    }));
   }
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail.target;
-    if (target && target.id === "board") refresh(); // a reconnect's or catch-up's board reload
-    if (target === list) sync();
+  // The list a board reload brought out of band (hx-swap-oob="innerHTML": only its children
+  // change). htmx 2 fires htmx:oobAfterSwap on the elements of the answer swapped so far, not
+  // on the list itself, with the list as detail.target: so listened for here, maybe twice.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target === list) sync();
   });
 
   // The bulk bar offers the panel's couriers, in its order, with its loads; the choice stays.

@@ -205,27 +205,29 @@ def test_a_fresh_board_loads_its_columns_once_and_reloads_them_after_a_reconnect
     assert page.dialogs == []  # (errors: htmx logs the reloads tried while offline)
 
 
-def strip_fetches(page, base_url: str) -> dict:
-    """Counts the board's GETs of the attention strip and the courier list, and its own
-    reloads (after which one of each is expected), as they go."""
-    seen = {"/board/attention": 0, "/board/couriers": 0, "reloads": 0}
+def requests_made(page, base_url: str) -> list:
+    """Every HTTP request the page makes from now on, but its socket's, as (path, htmx?)."""
+    made = []
 
     def on_request(request):
         path = request.url.split("?")[0][len(base_url):]
-        if path in seen:
-            seen[path] += 1
-        elif path == "/" and request.headers.get("hx-request") == "true":
-            seen["reloads"] += 1
+        if not path.startswith("/socket.io"):
+            made.append((path, request.headers.get("hx-request") == "true"))
 
     page.on("request", on_request)
-    return seen
+    return made
 
 
-def test_pushed_changes_reach_the_strip_and_the_courier_panel_without_a_fetch_per_push(
+STRIP_FETCHES = ("/board/attention", "/board/couriers")
+RELOAD = ("/", True)  # the board's columns fragment, which carries both strips out of band
+
+
+def test_pushed_changes_reach_the_strip_and_the_courier_panel_and_a_reload_is_one_request(
         app, live_server, remote, browser, staff_accounts):
     """Issue 18: each board once fetched the strip after every pushed card (and the panel
     after every card with a courier): with 2,000 boards open, 2,000 requests per webhook.
-    The server now pushes both, rendered once; a board fetches them only after reloading."""
+    The server now pushes both, rendered once. And a reload (reconnect, catch-up) once made
+    three requests, the columns then the strip and the list: its answer now carries all three."""
     from app.extensions import db
     from app.models import Order
     from tests.helpers import add_couriers
@@ -236,7 +238,7 @@ def test_pushed_changes_reach_the_strip_and_the_courier_panel_without_a_fetch_pe
     remote.confirm(carried)
     remote.ready(carried)
     page = logged_in(browser, live_server.url, "dana", PASSWORD, path="/login")
-    fetches = strip_fetches(page, live_server.url)
+    made = requests_made(page, live_server.url)
     page.goto(live_server.url + "/")
     wait_live(page)
     assert page.locator("#attention .att-overdue").count() == 0
@@ -258,9 +260,92 @@ def test_pushed_changes_reach_the_strip_and_the_courier_panel_without_a_fetch_pe
     page.wait_for_selector(f'#couriers [data-courier-id="{jonah}"][data-load="1"]', state="attached")
     page.wait_for_function("id => [...document.querySelectorAll('#bulk-courier option')]"
                            ".some(o => o.value === String(id) && o.text.startsWith('Jonah Weiss (1 open)'))", arg=jonah)
-    print(f"\n{pushes} pushed changes: GET /board/attention {fetches['/board/attention']}, "
-          f"GET /board/couriers {fetches['/board/couriers']}, board reloads {fetches['reloads']}")
-    # Only a reload of the board fetches them (once each): pushes none.
-    assert fetches["/board/attention"] <= fetches["reloads"] <= 1
-    assert fetches["/board/couriers"] <= fetches["reloads"]
+    print(f"\n{pushes} pushed changes: {len(made)} requests, {made.count(RELOAD)} board reloads")
+    assert not [path for path, _ in made if path in STRIP_FETCHES]  # pushes fetch nothing
+
+    made.clear()
+    page.evaluate("window.passlineBoard.reload()")  # as a reconnect or a catch-up does
+    wait_live(page)
+    page.wait_for_timeout(500)  # (the panel's fetch once followed the reload 150 ms later)
+    assert made == [RELOAD]
+    assert page.locator("#attention .att-overdue .att-title").inner_text() == "5 overdue"
+    assert page.locator(f'#couriers [data-courier-id="{jonah}"][data-load="1"]').count() == 1
+    assert page.errors == [] and page.dialogs == []
+
+
+def test_a_reconnect_brings_the_strip_and_courier_list_that_changed_meanwhile_and_rebuilds_the_bulk_bar(
+        app, live_server, remote, browser, staff_accounts):
+    from app.extensions import db
+    from app.models import Order
+    from tests.helpers import add_couriers
+
+    late = remote.create()
+    add_couriers(app, "Jonah Weiss")
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    wait_live(page)
+    page.click("#couriers-toggle")  # folded: the reload fills the list and leaves it folded
+    assert page.locator("#courier-list").is_hidden()
+    assert page.locator("#attention .att-overdue").count() == 0
+    made = requests_made(page, live_server.url)
+
+    page.context.set_offline(True)
+    page.evaluate("window.passlineBoard.socket.io.engine.close()")
+    page.wait_for_selector('#conn[data-state="reconnecting"]')
+    with app.app_context():  # while the board hears nothing
+        db.session.get(Order, late).overdue_level = 1
+        db.session.commit()
+    fatima = add_couriers(app, "Fatima Diallo")["Fatima"]
+    made.clear()  # (a refused reconnect also tries a reload: is the session gone?)
+    page.context.set_offline(False)
+
+    page.wait_for_selector('#attention .att-overdue .att-title:text-is("1 overdue")')
+    wait_live(page)
+    page.wait_for_selector(f'#courier-list [data-courier-id="{fatima}"]', state="attached")
+    options = page.eval_on_selector_all("#bulk-courier option", "os => os.map(o => [o.value, o.text])")
+    assert options[1] == [str(fatima), "Fatima Diallo (0 open, no order yet) — suggested"]
+    assert len(options) == 3 and options[2][1].startswith("Jonah Weiss (")
+    assert page.inner_text("#bulk-suggest").startswith("Suggested: Fatima Diallo")
+    assert page.inner_text("#couriers-count") == "2"
+    assert page.locator("#courier-list").is_hidden()  # still folded
+    assert page.get_attribute("#couriers-toggle", "aria-expanded") == "false"
+    assert made and set(made) == {RELOAD}  # the reconnect's reload, and nothing else
+    assert page.dialogs == []  # (errors: htmx logs the reloads tried while offline)
+
+
+def test_a_strip_pushed_while_the_board_reloads_is_not_overwritten_by_the_reloads_older_copy(
+        live_server, browser, staff_accounts):
+    """Strips have no version. The reload's answer is rendered first and held back; strips
+    pushed meanwhile (newer) must win over the copies that answer then brings."""
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    wait_live(page)
+    held = []
+
+    def hold(route):
+        if route.request.headers.get("hx-request") and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"{live_server.url}/", hold)
+    page.evaluate("window.passlineBoard.reload()")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the reload was expected"
+    answer = held[0].fetch()  # rendered now: older than what is pushed next
+    assert 'hx-swap-oob="true" id="attention"' in answer.text()
+    page.evaluate("""() => {
+        const socket = window.passlineBoard.socket;
+        socket.listeners('attention')[0]({html: '<div id="attention" class="attention has-items">'
+            + '<span class="att-group" data-pushed>pushed during the reload</span></div>'});
+        socket.listeners('couriers')[0]({html: '<ul class="fleet-list"><li class="fleet-courier" '
+            + 'data-courier-id="999" data-load="0" data-name="Pushed Courier" data-summary="0 open"></li></ul>'});
+    }""")
+    held[0].fulfill(response=answer)
+    wait_live(page)
+    page.wait_for_selector("#attention [data-pushed]")
+    assert page.locator('#courier-list [data-courier-id="999"]').count() == 1
+    assert page.eval_on_selector_all("#bulk-courier option", "os => os.map(o => o.text)") == [
+        "Courier…", "Pushed Courier (0 open) — suggested"]
     assert page.errors == [] and page.dialogs == []
