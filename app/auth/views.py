@@ -51,8 +51,18 @@ def _parse(session_id: str) -> tuple[int, int] | None:
     return int(user_id), int(version or "0")
 
 
+# The WSGI environ key under which the Socket.IO handshake's check (app/board/handshake.py)
+# leaves who it found signed in. The socket's connect handler runs with that same environ a
+# moment later: it takes them from there instead of reading the account a second time (a
+# thousand boards reconnecting at once make each read count).
+CHECKED_AT_HANDSHAKE = "passline.staff_at_handshake"
+
+
 @login_manager.user_loader
 def _load(session_id: str):
+    checked = request.environ.get(CHECKED_AT_HANDSHAKE)
+    if checked is not None and checked.get_id() == session_id:
+        return checked
     parsed = _parse(session_id)
     user = db.session.get(User, parsed[0]) if parsed else None
     if user is None or not user.is_enabled or (user.session_version or 0) != parsed[1]:

@@ -17,6 +17,7 @@ from flask import Flask
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..auth.views import CHECKED_AT_HANDSHAKE
 from ..infra import crowd
 
 REFUSED = json.dumps({"error": "unauthorized", "detail": "sign in first: live updates are for signed-in staff"})
@@ -42,6 +43,10 @@ class SignedInHandshakes:
     def _signed_in(self, environ) -> bool:
         """The session cookie, read as a page request reads it: one primary-key lookup of
         the account (the user loader); the request context's teardown ends the session.
-        A thousand boards reconnect at once: they check in turn (app/infra/crowd.py)."""
+        A thousand boards reconnect at once: they check in turn (app/infra/crowd.py), and
+        the socket's connect handler takes who was found from the environ (app/auth/views.py)."""
         with crowd.gate, self.app.request_context(environ):
-            return current_user.is_authenticated
+            staff = current_user._get_current_object()
+            if staff.is_authenticated:
+                environ[CHECKED_AT_HANDSHAKE] = staff  # the connect handler's, in this environ
+            return staff.is_authenticated

@@ -135,6 +135,35 @@ def test_a_session_cookie_copied_before_logout_is_refused_after_it(live_server, 
     assert refused(polling_handshake(live_server, copied))
 
 
+def test_a_board_socket_reads_its_account_once_at_the_handshake(app, live_server, auth):
+    """The connect handler takes who the handshake found (same environ, a moment later):
+    after a deploy a thousand boards reconnect at once, and each account read counts."""
+    from sqlalchemy import event
+
+    http = signed_in(live_server, auth)
+    reads = []
+
+    def count(conn, cursor, statement, *args):
+        if "FROM users" in statement:
+            reads.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        socket = websocket_handshake(live_server, cookie_of(http))
+        assert not isinstance(socket, int), f"refused with {socket}"
+        try:
+            assert '"sid"' in socket.recv()  # Engine.IO's OPEN packet
+            socket.send("40")  # Socket.IO CONNECT: the board's connect handler runs
+            assert socket.recv().startswith("40{")  # accepted
+        finally:
+            socket.close()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(reads) == 1, reads
+
+
 def test_a_signed_in_board_connects_and_receives_orders(app, live_server, auth, api, menu):
     board, orders, _ = board_socket(live_server, signed_in(live_server, auth))
     try:
