@@ -2,6 +2,8 @@
 order's detail. Each renders the whole page, or only its fragment for htmx."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -72,10 +74,20 @@ def _let_go_of_the_database() -> None:
     db.session.close()
 
 
+@contextmanager
+def _in_turn():
+    """A render every open board may ask for at once: in the crowd's turn, holding no
+    database connection while it waits."""
+    _let_go_of_the_database()
+    with crowd.gate:
+        yield
+
+
 def _in_turn_and_shared(key, build) -> str:
     """A fragment every open board asks for at once after a reconnect (its columns, and the
     strip and courier list its reload carries), the same for every viewer: rendered in the
-    crowd's turn, once for all who asked at once (app/board/reloads.py)."""
+    crowd's turn, once for all who asked at once (app/board/reloads.py: its leader takes
+    the crowd's gate, its followers wait for the leader's render)."""
     _let_go_of_the_database()
     return current_app.extensions[reloads.EXTENSION].render(key, build)
 
@@ -89,8 +101,7 @@ def index():
     if is_htmx():
         columns = _in_turn_and_shared(filters, lambda: render_template("board/_board.html", **_board_context(filters)))
         return respond(columns + _strips_out_of_band())
-    _let_go_of_the_database()
-    with crowd.gate:
+    with _in_turn():
         context = _board_context(filters)
         return respond(render_template(
             "board/index.html", stores=queries.stores(), attention=queries.attention(),
