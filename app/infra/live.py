@@ -205,12 +205,8 @@ class Publisher:
         self._cond = threading.Condition()
         self._ready: dict[tuple[str, object], tuple[str, dict]] = {}  # (kind, id) -> (kind, payload), in order
         self._pending: dict[str, None] = {}  # order ids in arrival order (a dict as an ordered set)
-        self._due: dict[str, None] = {}  # strips to render, by event name
-        self._burst_began: float | None = None  # when the first of the due strips became due
-        self._last_change = float("-inf")  # when the last change was published
-        self._strips_sent = float("-inf")  # when strips last went out
         self._last_wave = float("-inf")  # when cards last went out (FRAME_BUDGET)
-        self._fresh_at = float("inf")  # when the periodic strips go out next
+        self._strips = _StripSchedule([name for name, strip in live.strips.items() if strip.periodic])
         self._draining = 0  # drain() calls waiting: the strips due go at once
         self._running = False
         self._busy = False
@@ -225,10 +221,10 @@ class Publisher:
                     self._ready[key] = (kind, payload)
             self._pending.update(dict.fromkeys(order_ids))
             if ready or order_ids:
-                self._last_change = time.monotonic()
+                self._strips.changed(time.monotonic())
             if not self._running:
                 self._running = True
-                self._fresh_at = time.monotonic() + FRESH_SECONDS
+                self._strips.started(time.monotonic())
                 threading.Thread(target=self._run, name="passline-live", daemon=True).start()
             self._cond.notify_all()
 
@@ -242,17 +238,11 @@ class Publisher:
                 self._draining -= 1
 
     def _has_work(self) -> bool:
-        return bool(self._ready or self._pending or self._due)
-
-    def _strips_at(self) -> float:
-        """When the due strips go: their burst ended or a gap after it began, and a gap
-        after the last ones."""
-        ended = min(self._last_change + QUIET_SECONDS, self._burst_began + STRIP_GAP_SECONDS)
-        return max(ended, self._strips_sent + STRIP_GAP_SECONDS)
+        return bool(self._ready or self._pending or self._strips.due)
 
     def _next(self) -> tuple[list[tuple[str, dict]], list[str], list[str]] | None:
-        """Under the lock, waiting for it: what to send next (cards at once, strips when
-        due); None when the thread should end."""
+        """Under the lock, waiting for it: what to send next (cards in waves, strips when
+        their schedule says); None when the thread should end."""
         idle_since = time.monotonic()
         while self._app() is not None:
             now = time.monotonic()
@@ -264,16 +254,14 @@ class Publisher:
                 ready, order_ids = list(self._ready.values()), list(self._pending)
                 self._ready, self._pending, self._last_wave = {}, {}, now
                 return ready, order_ids, []
-            if self._due and (self._draining or now >= self._strips_at()):
-                return [], [], self._take_strips(now, list(self._due))
-            periodic = [name for name, strip in self._live.strips.items() if strip.periodic]
-            boards = bool(periodic) and self._boards_here()
-            if boards and now >= self._fresh_at:
-                return [], [], self._take_strips(now, list(dict.fromkeys([*self._due, *periodic])))
-            if not self._due and not boards and now - idle_since >= LINGER_SECONDS:
+            # Boards connected here keep the thread up, for the periodic strips.
+            boards = bool(self._strips.periodic) and self._boards_here() > 0
+            strips = self._strips.take(now, draining=self._draining > 0, boards=boards)
+            if strips:
+                return [], [], strips
+            if not self._strips.due and not boards and now - idle_since >= LINGER_SECONDS:
                 return None
-            until = min(self._strips_at() if self._due else float("inf"),
-                        self._fresh_at if boards else idle_since + LINGER_SECONDS)
+            until = min(self._strips.wake_at(boards), float("inf") if boards else idle_since + LINGER_SECONDS)
             self._cond.wait(max(0.0, min(until - now, LINGER_SECONDS)))
         return None
 
@@ -287,18 +275,13 @@ class Publisher:
         """Seconds from one wave of cards to the next (FRAME_BUDGET)."""
         return self._boards_here() / FRAME_BUDGET
 
-    def _take_strips(self, now: float, names: list[str]) -> list[str]:
-        self._due, self._burst_began = {}, None
-        self._strips_sent, self._fresh_at = now, now + FRESH_SECONDS
-        return names
-
     def _run(self) -> None:
         while True:
             with self._cond:
                 batch = self._next()
                 if batch is None:
                     self._running = False
-                    self._due, self._pending, self._ready = {}, {}, {}  # the app is gone, or nothing is
+                    self._strips.due, self._pending, self._ready = {}, {}, {}  # the app is gone, or nothing is
                     self._cond.notify_all()
                     return
                 self._busy = True
@@ -310,10 +293,7 @@ class Publisher:
                     self._send_strips(strips)
             finally:
                 with self._cond:
-                    if touched - set(self._due):
-                        if not self._due:
-                            self._burst_began = time.monotonic()
-                        self._due.update(dict.fromkeys(sorted(touched)))
+                    self._strips.touched(touched, time.monotonic())
                     self._busy = False
                     self._cond.notify_all()
 
@@ -370,6 +350,59 @@ class Publisher:
                 db.session.remove()
         for name, payload in rendered:
             _send(app, name, payload)
+
+
+class _StripSchedule:
+    """When the strips go out; the publisher's, used under its lock. The strips a burst of
+    changes touched go once it has ended (QUIET_SECONDS without a change), at most one of
+    each per STRIP_GAP_SECONDS and never later than that after the burst began; the
+    periodic ones every FRESH_SECONDS while boards are connected here."""
+
+    def __init__(self, periodic: list[str]):
+        self.periodic = periodic
+        self.due: dict[str, None] = {}  # strips to render, by event name (an ordered set)
+        self._burst_began = float("inf")  # when the first of the due strips became due
+        self._last_change = float("-inf")  # when the last change was published
+        self._sent = float("-inf")  # when strips last went out
+        self._fresh_at = float("inf")  # when the periodic strips go out next
+
+    def started(self, now: float) -> None:
+        """The publisher thread started: the periodic strips are due a period from now."""
+        self._fresh_at = now + FRESH_SECONDS
+
+    def changed(self, now: float) -> None:
+        self._last_change = now
+
+    def touched(self, names: set[str], now: float) -> None:
+        """Cards went out that show in these strips."""
+        if names - set(self.due):
+            if not self.due:
+                self._burst_began = now
+            self.due.update(dict.fromkeys(sorted(names)))
+
+    def take(self, now: float, *, draining: bool, boards: bool) -> list[str]:
+        """The strips to render and send now, if any (drain() sends the due ones at once)."""
+        if self.due and (draining or now >= self._due_at()):
+            names = list(self.due)
+        elif boards and self.periodic and now >= self._fresh_at:
+            names = list(dict.fromkeys([*self.due, *self.periodic]))
+        else:
+            return []
+        self.due, self._burst_began = {}, float("inf")
+        self._sent, self._fresh_at = now, now + FRESH_SECONDS
+        return names
+
+    def wake_at(self, boards: bool) -> float:
+        """When take() may next have something."""
+        return min(self._due_at(), self._fresh_at if boards and self.periodic else float("inf"))
+
+    def _due_at(self) -> float:
+        """When the due strips go: their burst ended or a gap after it began, and a gap
+        after the last ones."""
+        if not self.due:
+            return float("inf")
+        ended = min(self._last_change + QUIET_SECONDS, self._burst_began + STRIP_GAP_SECONDS)
+        return max(ended, self._sent + STRIP_GAP_SECONDS)
 
 
 def _send_orders(app: Flask, payloads: list[dict]) -> None:
