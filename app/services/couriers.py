@@ -10,12 +10,6 @@ from ..infra import phones
 from ..models import Courier
 
 
-def digits(phone: str) -> str:
-    """The phone's digits only: how a stored number (maybe typed before phones were kept
-    as E.164) is compared with a new one."""
-    return "".join(c for c in phone if c.isdigit())
-
-
 def check_new(name: str, phone: str) -> tuple[dict, dict]:
     """A new courier's fields (trimmed; the phone as E.164 once valid), and an error per field
     that is wrong, in words for the person who typed it."""
@@ -31,8 +25,12 @@ def check_new(name: str, phone: str) -> tuple[dict, dict]:
         errors["phone"] = str(error)
     else:
         # One person, one courier: an active courier with the same number is a duplicate.
-        same = next((c for c in db.session.execute(select(Courier).where(Courier.is_active.is_(True))).scalars()
-                     if digits(c.phone) == digits(values["phone"])), None)
+        # Compared as E.164 strings: every stored phone is one since migration f1c8e4a2b9d3,
+        # except those it could not read (kept as typed, named in its output), which match none.
+        same = db.session.execute(
+            select(Courier).where(Courier.is_active.is_(True), Courier.phone == values["phone"])
+            .order_by(Courier.id).limit(1)
+        ).scalar_one_or_none()
         if same is not None:
             errors["phone"] = f"{same.name} already has this number ({same.phone}) and is active."
     return values, errors

@@ -107,6 +107,35 @@
     });
   }
 
+  // Groups that fold behind a button on a phone (the board's filters and alarm switches):
+  // a [data-fold] button opens and closes its aria-controls group; Esc inside the group
+  // closes it and gives the button the focus back. The buttons start hidden, so without
+  // JavaScript nothing folds; responsive.css shows them (and folds .foldable) on a phone
+  // only. "Filters (2)" counts the fields of the group that are set, so a folded filter
+  // still shows it is on.
+  document.querySelectorAll("button[data-fold]").forEach(function (button) {
+    var group = document.getElementById(button.getAttribute("aria-controls"));
+    if (!group) return;
+    var count = button.querySelector("[data-fold-count]");
+    function open(yes) {
+      button.setAttribute("aria-expanded", yes ? "true" : "false");
+      group.classList.toggle("open", yes);
+    }
+    function recount() {
+      var set = Array.prototype.filter.call(group.querySelectorAll("select, input"), function (field) {
+        return field.type === "checkbox" ? field.checked : field.value !== "";
+      }).length;
+      count.textContent = set ? " (" + set + ")" : "";
+    }
+    group.classList.add("foldable");
+    button.hidden = false;
+    button.addEventListener("click", function () { open(!group.classList.contains("open")); });
+    group.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && group.classList.contains("open")) { open(false); button.focus(); }
+    });
+    if (count) { recount(); group.addEventListener("change", recount); }
+  });
+
   document.addEventListener("htmx:sendError", function () {
     toast("No connection to the server. Nothing was changed.");
   });

@@ -98,10 +98,11 @@ def browser_blocking_sound(request):
     view.close()
 
 
-def logged_in(browser, base_url: str, username: str, password: str, *, path: str = "/"):
-    """A new browser context (its own cookies) logged in through the real form, on `path`.
+def logged_in(browser, base_url: str, username: str, password: str, *, path: str = "/", **context_options):
+    """A new browser context (its own cookies) logged in through the real form, on `path`;
+    `context_options` are Playwright's (e.g. `timezone_id`).
     Any JavaScript dialog (an XSS firing alert()) is recorded on `page.dialogs`."""
-    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    context = browser.new_context(**{"viewport": {"width": 1600, "height": 900}, **context_options})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.dialogs = []

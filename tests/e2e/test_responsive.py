@@ -161,3 +161,67 @@ def test_an_unknown_order_and_a_search_without_a_match_are_said_plainly(app, liv
     afters = page.eval_on_selector_all("#board .cards", "lists => lists.map(l => getComputedStyle(l, '::after').content)")
     assert afters == ["none"] * 6  # no six "Nothing here"
     assert all("404" in error for error in page.errors)  # only the 404 itself, which the browser logs
+
+
+# The search box's placeholder, as wide as its font draws it, fits inside the box (nothing cut off).
+PLACEHOLDER_FITS = """() => {
+    const q = document.querySelector('#q'), style = getComputedStyle(q);
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = style.font;
+    const room = q.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return ctx.measureText(q.placeholder).width <= room;
+}"""
+
+
+def test_on_a_phone_the_toolbar_is_one_row_its_filters_and_alarms_folded_and_the_first_card_near_the_top(
+        app, live_server, remote, browser, staff_accounts):
+    order_id = remote.create()  # submitted: the tab a phone shows first
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    page.set_viewport_size(PHONE)
+    wait_live(page)
+    filters, alarms = 'button[aria-controls="filter-fields"]', 'button[aria-controls="alarm-switches"]'
+
+    # One row: the search, Filters and Alarms; the rest folded away.
+    assert page.locator("#filters").bounding_box()["height"] < 56
+    assert all(page.is_visible(s) for s in ("#q", filters, alarms))
+    assert page.is_hidden("#filters select[name=store]") and page.is_hidden("#toggle-sound")
+    assert page.evaluate(PLACEHOLDER_FITS)
+    # The first card, below the top bar, the banner of a browser that blocks sound, the
+    # toolbar, the alarms strip, the courier panel's bar and two rows of column tabs, is
+    # in the upper part of the screen (with the four-row toolbar it was about 450 px down).
+    top = page.locator(card(page, order_id)).bounding_box()["y"]
+    assert top < 350
+
+    # Filters opens from the keyboard; a filter that is set shows on the folded button.
+    page.focus(filters)
+    page.keyboard.press("Enter")
+    assert page.get_attribute(filters, "aria-expanded") == "true"
+    page.select_option("#filters select[name=type]", "pickup")
+    page.wait_for_selector("[data-no-match]")  # a delivery order: none is a pickup
+    assert page.inner_text(filters).startswith("Filters (1)")
+    assert page.evaluate(OVERFLOWING)["scroll"] <= 390
+    page.focus("#filters select[name=type]")
+    page.keyboard.press("Escape")  # closes the group, the focus back on its button
+    assert page.is_hidden("#filters select[name=type]") and page.get_attribute(filters, "aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.getAttribute('aria-controls')") == "filter-fields"
+
+    # Alarms opens the sound and notification switches and which alarms ring.
+    page.click(alarms)
+    page.click("#toggle-sound")
+    assert page.inner_text("#toggle-sound") == "Sound off"
+    page.click(".alarm-kinds summary")
+    assert page.is_visible('[data-alarm-kind="overdue"]')
+    assert page.evaluate(OVERFLOWING)["scroll"] <= 390
+    assert page.errors == []
+
+
+def test_on_a_tablet_the_toolbar_is_one_row_with_every_control_in_it(app, live_server, browser, staff_accounts):
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    page.set_viewport_size(TABLET)
+    wait_live(page)
+    assert page.locator("#filters").bounding_box()["height"] < 56
+    assert page.is_hidden('button[aria-controls="filter-fields"]') and page.is_hidden('button[aria-controls="alarm-switches"]')
+    for control in ("#q", "#filters select[name=store]", "#filters select[name=type]", "#filters [name=overdue]",
+                    "#filters .clear", "#toggle-sound", "#toggle-notify", ".alarm-kinds summary", "#help-open"):
+        assert page.is_visible(control), control
+    assert page.evaluate(PLACEHOLDER_FITS)

@@ -3,6 +3,7 @@ its raw body and headers on demand, paginated — "did OneTablet tell us?"."""
 import pytest
 import json
 import re
+from datetime import datetime, timezone
 
 from app.infra import clock
 from app.extensions import db
@@ -162,3 +163,23 @@ def test_an_orders_detail_links_to_what_onetablet_sent_about_it(auth, hook, subm
     assert link in detail
     log = client.get(f"/webhooks?order={quote(submitted, safe='')}").get_data(as_text=True)
     assert "order_confirmation" in log or "applied" in log
+
+
+def test_received_times_are_utc_instants_said_so_and_shown_local_by_our_script(app, staff):
+    """The server writes UTC, labelled (right without JavaScript); static/js/times.js shows
+    it in the viewer's zone (tests/e2e/test_webhook_log_times.py), the UTC time on hover."""
+    at = datetime(2026, 12, 8, 15, 4, 5, 678901, tzinfo=timezone.utc)
+    with app.app_context():
+        db.session.add(WebhookReceipt(received_at=at, method="PATCH", path="/onetablet/orders/o-1", kind="order_ready",
+                                      order_id="o-1", headers={}, body="{}", verdict="applied", status_code=200))
+        db.session.commit()
+        receipt_id = latest(app).id
+    staff.login()
+    utc = ('<time datetime="2026-12-08T15:04:05Z" title="2026-12-08 15:04:05 UTC" data-viewer-time>'
+           "2026-12-08 15:04:05 UTC</time>")
+    for page in (staff.get("/webhooks").get_data(as_text=True), staff.get(f"/webhooks/{receipt_id}").get_data(as_text=True)):
+        assert utc in page
+        assert '<script src="/static/js/times.js" defer></script>' in page  # no inline script: the CSP
+    log = staff.get("/webhooks", htmx=True).get_data(as_text=True)  # a filter's swap
+    assert utc in row_of(log, receipt_id) and "<p class=\"muted\" data-viewer-zone>Times in UTC" in log
+    assert utc in staff.get(f"/webhooks/{receipt_id}", htmx=True).get_data(as_text=True)  # a "raw" row's body
