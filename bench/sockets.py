@@ -6,7 +6,8 @@ events and, when asked, keep each order's newest version as board.js does.
 `Boards(url, cookie_header, user_agent, processes=4)`: `.open(n)` more boards, `.reset()`,
 `.counts()`, `.drop()` every socket at once, `.reconnect()` all at once (each then reloads
 the board fragment, as board.js does on a reconnect: one request, which carries the
-attention strip and courier list too), `.equal_to(fresh)`, `.close()`.
+attention strip and courier list too), `.equal_to(fresh)`, `.stamping()` then
+`.arrivals(order_id)` (when its card reached each board), `.close()`.
 Bounded: every wait has a timeout; 127.0.0.1 only.
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ class _Board:
     def __init__(self):
         self.count = 0
         self.seen: dict[str, int] = {}
+        self.arrived: dict[str, float] = {}  # order id -> when its first card arrived (stamping)
         self.ws = None
         self.task = None
 
@@ -44,6 +46,7 @@ class _Holder:
         self.ws_url = base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         self.boards: list[_Board] = []
         self.track = False  # keep versions (the storm), not only counts
+        self.stamp = False  # keep when each order's card first arrived (push latency)
 
     async def main(self):
         loop = asyncio.get_running_loop()
@@ -93,7 +96,8 @@ class _Holder:
                 if not isinstance(data, str):
                     continue
                 if data.startswith('42["order'):  # "order": one card, "orders": a list of them
-                    payloads = json.loads(data[2:])[1] if self.track or data[9] == "s" else None
+                    arrived = time.monotonic()  # the same clock in every process of the machine
+                    payloads = json.loads(data[2:])[1] if self.track or self.stamp or data[9] == "s" else None
                     if payloads is None:
                         board.count += 1
                         continue
@@ -102,6 +106,8 @@ class _Holder:
                     for payload in payloads if self.track else ():
                         if payload["version"] > board.seen.get(payload["id"], 0):
                             board.seen[payload["id"]] = payload["version"]
+                    for payload in payloads if self.stamp else ():
+                        board.arrived.setdefault(payload["id"], arrived)
                 elif data == "2":
                     await ws.send_str("3")  # Engine.IO ping -> pong
                 elif data.startswith("0"):
@@ -122,6 +128,16 @@ class _Holder:
             b.count = 0
             b.seen.clear()
         return len(self.boards)
+
+    async def _stamping(self):
+        """From now on, note when each order's card arrives (forgetting earlier ones)."""
+        self.stamp = True
+        for b in self.boards:
+            b.arrived.clear()
+        return len(self.boards)
+
+    async def _arrivals(self, order_id: str):
+        return [b.arrived.get(order_id) for b in self.boards]
 
     async def _counts(self):
         return [b.count for b in self.boards]
@@ -187,6 +203,14 @@ class Boards:
 
     def reset(self, track: bool = False) -> None:
         self._all("reset", track)
+
+    def stamping(self) -> None:
+        """Every board notes when each order's card arrives from now on."""
+        self._all("stamping")
+
+    def arrivals(self, order_id: str) -> list[float | None]:
+        """When `order_id`'s card reached each board (time.monotonic(); None: not yet)."""
+        return [t for part in self._all("arrivals", order_id) for t in part]
 
     def counts(self) -> list[int]:
         return [c for part in self._all("counts") for c in part]
