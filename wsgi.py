@@ -11,5 +11,10 @@ from app import create_app  # noqa: E402
 app = create_app()
 devtools.register(app)  # `flask demo`, `onetablet-sim`, `seed-history`: commands, never run by serving
 
+if cooperative.is_on():  # serving: long full collections would stall every board and webhook
+    from app.infra import collector  # noqa: E402
+
+    collector.install()
+
 if background.is_serving_command():
     background.start(app)
