@@ -37,18 +37,22 @@ SCRIPT = textwrap.dedent('''
     gc.collect()
     assert closed() is not None, "cyclic garbage among the frozen waits"
 
-    more = [cycle() for _ in range(2 * gc.get_freeze_count())]  # the process grows past twice what was walked
-    gc.collect()  # frozen set doubled: unfrozen
-    assert gc.get_freeze_count() == 0
+    walked_at = collector._walked_at
+    collector._peak_memory = lambda: 2 * walked_at + 1  # the process grew past twice its size then
+    gc.collect()
+    assert gc.get_freeze_count() == 0, "unfrozen"
     gc.collect()  # this one walks everything
     assert closed() is None, "freed once everything is walked again"
     assert gc.get_freeze_count() > 0, "and the survivors frozen again"
+    assert collector._walked_at == 2 * walked_at + 1, "the size it was walked at"
+    gc.collect()
+    assert gc.get_freeze_count() > 0, "frozen until it doubles again"
     print("ok")
 ''')
 
 
 @pytest.mark.slow  # a child process
-def test_full_collections_skip_the_long_lived_and_garbage_among_them_is_freed_once_the_heap_doubles():
+def test_full_collections_skip_the_long_lived_and_garbage_among_them_is_freed_once_memory_doubles():
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
