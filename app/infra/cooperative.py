@@ -30,3 +30,15 @@ def is_on() -> bool:
 def async_mode() -> str:
     """Flask-SocketIO's async mode for this process: "gevent" once patched, else "threading"."""
     return "gevent" if is_on() else "threading"
+
+
+def off_the_loop(work, *args):
+    """`work(*args)` in a native thread when serving under gevent, while this greenlet waits
+    and the others run; a plain call otherwise. For CPU work done in C that lets go of the
+    GIL: a password hash (scrypt, ~100 ms) would otherwise stop every board and webhook of
+    the process for as long as it takes."""
+    if is_on():
+        from gevent import get_hub
+
+        return get_hub().threadpool.apply(work, args)
+    return work(*args)
