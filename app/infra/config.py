@@ -86,8 +86,11 @@ def from_environment(instance_path: str) -> dict:
         raise SettingError("CUSTOMER_WEBHOOK_SECRET must be set when CUSTOMER_WEBHOOK_URL is "
                            "and PASSLINE_ENV=production: customer notifications are signed with it")
     database_url = _normalise_database_url(env("DATABASE_URL") or _default_database_url(instance_path))
-    engine_options = {"pool_pre_ping": True}
+    engine_options = {}
     if database_url.startswith("postgresql"):
+        # A connection the server dropped (a restart, a failover) is replaced before use.
+        # SQLite has no server to drop one: a ping there is a statement per request for nothing.
+        engine_options["pool_pre_ping"] = True
         # A PostgreSQL that accepts connections and never answers must not hold a request
         # (or /healthz) for ever: libpq gives up connecting after this many seconds.
         engine_options["connect_args"] = {"connect_timeout": 5}
