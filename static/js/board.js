@@ -232,7 +232,6 @@
     if (event.detail.target && event.detail.target.id === "board") {
       reloading += 1; // before the abort below, so the pushes stay buffered
       loading(true);
-      keep();
       // The newer load wins (a filter the dispatcher just chose, and the reload that sees it),
       // and the columns of the board it replaces are not loaded any more.
       if (boardXhr && boardXhr !== event.detail.xhr) boardXhr.abort();
@@ -243,6 +242,12 @@
     }
     var more = event.detail.elt && event.detail.elt.classList && event.detail.elt.classList.contains("more");
     if (more) expanded.add(event.detail.elt.closest("section[data-state]").dataset.state);
+  });
+  // What the reload must not lose is what the dispatcher has when its answer lands, not when
+  // it was asked for: a card focused while the reload was on its way (a slow answer, a
+  // crowded server) is the one to focus again.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "board") keep();
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     // Once per board answer: htmx settles each element it swapped, and a board answer also

@@ -349,3 +349,32 @@ def test_a_strip_pushed_while_the_board_reloads_is_not_overwritten_by_the_reload
     assert page.eval_on_selector_all("#bulk-courier option", "os => os.map(o => o.text)") == [
         "Courier…", "Pushed Courier (0 open) — suggested"]
     assert page.errors == [] and page.dialogs == []
+
+
+def test_a_card_focused_while_a_reload_is_on_its_way_keeps_the_focus(live_server, remote, browser, staff_accounts):
+    """A catch-up reload (or a reconnect's) may take a while on a crowded server; the card
+    the dispatcher moves to meanwhile is the one focused when its answer lands."""
+    ids = [remote.create() for _ in range(3)]
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    wait_live(page)
+    wait_card_in(page, ids[-1], "submitted")
+    held = []
+
+    def hold(route):
+        if route.request.headers.get("hx-request") and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"{live_server.url}/", hold)
+    page.evaluate("window.passlineBoard.reload()")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the reload was expected"
+    page.focus(card(page, ids[1]))  # while the reload is on its way
+    held[0].continue_()
+    wait_live(page)
+    page.wait_for_function("id => document.activeElement?.dataset?.orderId === id", arg=ids[1])
+    assert page.errors == [] and page.dialogs == []
