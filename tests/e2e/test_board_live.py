@@ -312,12 +312,8 @@ def test_a_reconnect_brings_the_strip_and_courier_list_that_changed_meanwhile_an
     assert page.dialogs == []  # (errors: htmx logs the reloads tried while offline)
 
 
-def test_a_strip_pushed_while_the_board_reloads_is_not_overwritten_by_the_reloads_older_copy(
-        live_server, browser, staff_accounts):
-    """Strips have no version. The reload's answer is rendered first and held back; strips
-    pushed meanwhile (newer) must win over the copies that answer then brings."""
-    page = logged_in(browser, live_server.url, "dana", PASSWORD)
-    wait_live(page)
+def reload_held_back(page, url):
+    """Reload the board, its answer held back: the route, to fetch, fulfill or continue."""
     held = []
 
     def hold(route):
@@ -326,13 +322,22 @@ def test_a_strip_pushed_while_the_board_reloads_is_not_overwritten_by_the_reload
         else:
             route.continue_()
 
-    page.route(f"{live_server.url}/", hold)
+    page.route(f"{url}/", hold)
     page.evaluate("window.passlineBoard.reload()")
     for _ in range(50):
         if held:
-            break
+            return held[0]
         page.wait_for_timeout(100)
-    assert held, "the reload was expected"
+    raise AssertionError("the reload was expected")
+
+
+def test_a_strip_pushed_while_the_board_reloads_is_not_overwritten_by_the_reloads_older_copy(
+        live_server, browser, staff_accounts):
+    """Strips have no version. The reload's answer is rendered first and held back; strips
+    pushed meanwhile (newer) must win over the copies that answer then brings."""
+    page = logged_in(browser, live_server.url, "dana", PASSWORD)
+    wait_live(page)
+    held = [reload_held_back(page, live_server.url)]
     answer = held[0].fetch()  # rendered now: older than what is pushed next
     assert 'hx-swap-oob="true" id="attention"' in answer.text()
     page.evaluate("""() => {
@@ -358,21 +363,7 @@ def test_a_card_focused_while_a_reload_is_on_its_way_keeps_the_focus(live_server
     page = logged_in(browser, live_server.url, "dana", PASSWORD)
     wait_live(page)
     wait_card_in(page, ids[-1], "submitted")
-    held = []
-
-    def hold(route):
-        if route.request.headers.get("hx-request") and not held:
-            held.append(route)
-        else:
-            route.continue_()
-
-    page.route(f"{live_server.url}/", hold)
-    page.evaluate("window.passlineBoard.reload()")
-    for _ in range(50):
-        if held:
-            break
-        page.wait_for_timeout(100)
-    assert held, "the reload was expected"
+    held = [reload_held_back(page, live_server.url)]
     page.focus(card(page, ids[1]))  # while the reload is on its way
     held[0].continue_()
     wait_live(page)
